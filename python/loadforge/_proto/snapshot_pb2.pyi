@@ -50,17 +50,19 @@ class EndpointStats(_message.Message):
     def __init__(self, method: _Optional[str] = ..., name: _Optional[str] = ..., requests: _Optional[int] = ..., failures: _Optional[int] = ..., bytes_received: _Optional[int] = ..., bytes_sent: _Optional[int] = ..., latency: _Optional[bytes] = ..., service_latency: _Optional[bytes] = ..., status_codes: _Optional[_Mapping[int, int]] = ..., errors: _Optional[_Iterable[_Union[ErrorCount, _Mapping]]] = ..., messages: _Optional[int] = ...) -> None: ...
 
 class Snapshot(_message.Message):
-    __slots__ = ("start_ms", "end_ms", "users", "dropped_iterations", "endpoints", "iterations")
+    __slots__ = ("start_ms", "end_ms", "users", "dropped_iterations", "endpoints", "iterations", "exceptions")
     START_MS_FIELD_NUMBER: _ClassVar[int]
     END_MS_FIELD_NUMBER: _ClassVar[int]
     USERS_FIELD_NUMBER: _ClassVar[int]
     DROPPED_ITERATIONS_FIELD_NUMBER: _ClassVar[int]
     ENDPOINTS_FIELD_NUMBER: _ClassVar[int]
     ITERATIONS_FIELD_NUMBER: _ClassVar[int]
+    EXCEPTIONS_FIELD_NUMBER: _ClassVar[int]
     start_ms: int
     end_ms: int
     users: int
     dropped_iterations: int
     endpoints: _containers.RepeatedCompositeFieldContainer[EndpointStats]
     iterations: int
-    def __init__(self, start_ms: _Optional[int] = ..., end_ms: _Optional[int] = ..., users: _Optional[int] = ..., dropped_iterations: _Optional[int] = ..., endpoints: _Optional[_Iterable[_Union[EndpointStats, _Mapping]]] = ..., iterations: _Optional[int] = ...) -> None: ...
+    exceptions: _containers.RepeatedCompositeFieldContainer[ErrorCount]
+    def __init__(self, start_ms: _Optional[int] = ..., end_ms: _Optional[int] = ..., users: _Optional[int] = ..., dropped_iterations: _Optional[int] = ..., endpoints: _Optional[_Iterable[_Union[EndpointStats, _Mapping]]] = ..., iterations: _Optional[int] = ..., exceptions: _Optional[_Iterable[_Union[ErrorCount, _Mapping]]] = ...) -> None: ...
