@@ -47,7 +47,7 @@ class Reject(_message.Message):
     def __init__(self, reason: _Optional[str] = ...) -> None: ...
 
 class Share(_message.Message):
-    __slots__ = ("users", "rate", "fixed_counts", "fraction")
+    __slots__ = ("users", "rate", "fixed_counts", "fraction", "iterations", "spawn_rate", "max_in_flight")
     class FixedCountsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -59,11 +59,17 @@ class Share(_message.Message):
     RATE_FIELD_NUMBER: _ClassVar[int]
     FIXED_COUNTS_FIELD_NUMBER: _ClassVar[int]
     FRACTION_FIELD_NUMBER: _ClassVar[int]
+    ITERATIONS_FIELD_NUMBER: _ClassVar[int]
+    SPAWN_RATE_FIELD_NUMBER: _ClassVar[int]
+    MAX_IN_FLIGHT_FIELD_NUMBER: _ClassVar[int]
     users: int
     rate: float
     fixed_counts: _containers.ScalarMap[str, int]
     fraction: float
-    def __init__(self, users: _Optional[int] = ..., rate: _Optional[float] = ..., fixed_counts: _Optional[_Mapping[str, int]] = ..., fraction: _Optional[float] = ...) -> None: ...
+    iterations: int
+    spawn_rate: float
+    max_in_flight: int
+    def __init__(self, users: _Optional[int] = ..., rate: _Optional[float] = ..., fixed_counts: _Optional[_Mapping[str, int]] = ..., fraction: _Optional[float] = ..., iterations: _Optional[int] = ..., spawn_rate: _Optional[float] = ..., max_in_flight: _Optional[int] = ...) -> None: ...
 
 class RunPlan(_message.Message):
     __slots__ = ("plan", "share", "run_id")
