@@ -1,10 +1,15 @@
-"""Generate the Python protobuf/gRPC modules for proto/loadforge/v1 into python/loadforge/_proto.
+"""Generate the Python protobuf/gRPC modules from the .proto files.
 
     python scripts/gen_proto.py            # write the generated modules
     python scripts/gen_proto.py --check    # exit 1 when the committed modules are stale
 
-protoc writes `from loadforge.v1 import x_pb2`; the modules live flat in
-`loadforge._proto`, so those imports are rewritten.
+Two trees are generated, each into one flat package:
+- proto/ (loadforge.v1, loadforge.demo.v1, ...) -> python/loadforge/_proto
+- tests/protos/ (helloworld, used by tests and benches) -> tests/_proto
+
+protoc writes imports that follow the proto package path (`from loadforge.v1 import x_pb2`,
+`from loadforge.demo.v1 import y_pb2`, or `import x_pb2` for a proto at the root); the
+modules live flat in one package, so those imports are rewritten to point there.
 """
 
 from __future__ import annotations
@@ -13,22 +18,56 @@ import argparse
 import re
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PROTO_ROOT = ROOT / "proto"
-OUT = ROOT / "python" / "loadforge" / "_proto"
-IMPORT = re.compile(r"^from loadforge\.v1 import (\w+) as", re.MULTILINE)
+# `from loadforge.v1 import plan_pb2 as ...`, `from loadforge.demo.v1 import inference_pb2 as ...`
+PACKAGE_IMPORT = re.compile(r"^from loadforge(?:\.\w+)* import (\w+_pb2) as", re.MULTILINE)
+# `import helloworld_pb2 as helloworld__pb2` (a proto file at the root of its tree)
+BARE_IMPORT = re.compile(r"^import (\w+_pb2) as", re.MULTILINE)
 
 
-def generate(dest: Path) -> dict[str, str]:
+@dataclass(frozen=True)
+class Tree:
+    """One proto source tree and the flat package its modules go to."""
+
+    source: Path
+    out: Path
+    package: str  # what generated modules import each other from
+    docstring: str
+
+
+TREES = [
+    Tree(
+        ROOT / "proto",
+        ROOT / "python" / "loadforge" / "_proto",
+        "loadforge._proto",
+        "Generated protobuf modules (scripts/gen_proto.py). Do not edit.",
+    ),
+    Tree(
+        ROOT / "tests" / "protos",
+        ROOT / "tests" / "_proto",
+        ".",
+        "Generated protobuf modules for tests and benches (scripts/gen_proto.py). Do not edit.",
+    ),
+]
+
+
+def _rewrite(text: str, package: str) -> str:
+    text = PACKAGE_IMPORT.sub(rf"from {package} import \1 as", text)
+    return BARE_IMPORT.sub(rf"from {package} import \1 as", text)
+
+
+def generate(tree: Tree) -> dict[str, str]:
+    """Run protoc over every .proto in the tree; return {file name: text} for the output."""
     from grpc_tools import protoc  # dev dependency, imported late
 
-    sources = sorted(str(p.relative_to(PROTO_ROOT)) for p in PROTO_ROOT.rglob("*.proto"))
+    sources = sorted(str(p.relative_to(tree.source)) for p in tree.source.rglob("*.proto"))
     with tempfile.TemporaryDirectory() as tmp:
         args = [
             "protoc",
-            f"-I{PROTO_ROOT}",
+            f"-I{tree.source}",
             f"--python_out={tmp}",
             f"--pyi_out={tmp}",
             f"--grpc_python_out={tmp}",
@@ -38,9 +77,10 @@ def generate(dest: Path) -> dict[str, str]:
             raise SystemExit("protoc failed")
         files: dict[str, str] = {}
         for path in sorted(Path(tmp).rglob("*.py*")):
-            text = IMPORT.sub(r"from loadforge._proto import \1 as", path.read_text())
-            files[path.name] = text
-    files["__init__.py"] = '"""Generated protobuf modules (scripts/gen_proto.py). Do not edit."""\n'
+            if path.name in files:
+                raise SystemExit(f"two protos generate {path.name}; flat modules need unique names")
+            files[path.name] = _rewrite(path.read_text(), tree.package)
+    files["__init__.py"] = f'"""{tree.docstring}"""\n'
     return files
 
 
@@ -48,18 +88,27 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="fail when the output is stale")
     args = parser.parse_args()
-    files = generate(OUT)
-    if args.check:
-        stale = [n for n, t in files.items() if not (OUT / n).exists() or (OUT / n).read_text() != t]
-        extra = [p.name for p in OUT.glob("*_pb2*.py*") if p.name not in files]
-        if stale or extra:
-            print(f"stale generated protobuf code: {stale + extra}; run `make proto`")
-            return 1
-        return 0
-    OUT.mkdir(parents=True, exist_ok=True)
-    for name, text in files.items():
-        (OUT / name).write_text(text)
-    print(f"wrote {len(files)} files to {OUT.relative_to(ROOT)}")
+    stale: list[str] = []
+    for tree in TREES:
+        files = generate(tree)
+        if args.check:
+            out = tree.out
+            stale += [
+                str((out / n).relative_to(ROOT))
+                for n, t in files.items()
+                if not (out / n).exists() or (out / n).read_text() != t
+            ]
+            stale += [
+                str(p.relative_to(ROOT)) for p in out.glob("*_pb2*.py*") if p.name not in files
+            ]
+            continue
+        tree.out.mkdir(parents=True, exist_ok=True)
+        for name, text in files.items():
+            (tree.out / name).write_text(text)
+        print(f"wrote {len(files)} files to {tree.out.relative_to(ROOT)}")
+    if stale:
+        print(f"stale generated protobuf code: {stale}; run `make proto`")
+        return 1
     return 0
 
 

@@ -1,0 +1,1 @@
+"""Generated protobuf modules for tests and benches (scripts/gen_proto.py). Do not edit."""
