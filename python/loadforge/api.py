@@ -1,0 +1,182 @@
+"""`loadforge.run()` / `await loadforge.arun()`: a load test as a function call.
+
+Both go the one path: load and validate the scenario, build the Plan, start a controller,
+let workers (local child processes, or remote ones that dial in) run it, merge, evaluate
+thresholds, write the reports.
+
+    result = loadforge.run("scenarios/demo.py", users=20, run_time="10s",
+                           host="http://127.0.0.1:8000")
+    assert result.passed, result.thresholds
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from loadforge.control.channel import ChannelSecurity
+from loadforge.control.controller import Controller, ControllerOptions, Outcome, RunBroken
+from loadforge.control.local import LocalWorkers
+from loadforge.control.loop import new_event_loop
+from loadforge.control.security import new_token
+from loadforge.preflight import TargetUnreachable, unreachable
+from loadforge.result import Result
+from loadforge.scenario import PlanOptions, build_plan, load_scenario
+
+__all__ = ["RunBroken", "arun", "run"]
+
+
+def run(scenario: str | os.PathLike[str] | None = None, **kwargs: Any) -> Result:
+    """Run a load test and return its Result (blocking). Keywords as for `arun`."""
+    loop = new_event_loop()
+    try:
+        return loop.run_until_complete(arun(scenario, **kwargs))
+    finally:
+        loop.close()
+
+
+async def arun(
+    scenario: str | os.PathLike[str] | None = None,
+    *,
+    classes: Sequence[type] | None = None,
+    users: int | None = None,
+    spawn_rate: float | None = None,
+    run_time: str | float | None = None,
+    host: str | None = None,
+    processes: int | None = None,
+    arrival_rate: float | None = None,
+    iterations: int | None = None,
+    stages: str | None = None,
+    profile: str | None = None,
+    thresholds: Sequence[Any] = (),
+    tags: Sequence[str] = (),
+    exclude_tags: Sequence[str] = (),
+    connect_timeout: float | None = None,
+    request_timeout: float | None = None,
+    stop_timeout: float | None = None,
+    require_target: bool = False,
+    json_path: str | None = None,
+    csv_prefix: str | None = None,
+    csv_full_history: bool = False,
+    html_path: str | None = None,
+    junit_path: str | None = None,
+    live: bool = False,
+    console: bool = False,
+    bind: str = "127.0.0.1:0",
+    expect_workers: int | None = None,
+    expect_timeout: float = 60.0,
+    token: str | None = None,
+    tls_cert: str | None = None,
+    tls_key: str | None = None,
+    tls_ca: str | None = None,
+    insecure: bool = False,
+) -> Result:
+    """Run a load test; returns a Result. Invalid input raises before anything is fired.
+
+    ``scenario`` is a scenario file; or pass ``classes=[MyUser, ...]`` defined in an
+    importable module (a test file). ``processes`` local workers are started (default:
+    one per core; 0 = wait for ``expect_workers`` remote workers at ``bind``).
+    """
+    scen = load_scenario(
+        None if scenario is None else os.fspath(scenario),
+        host=host,
+        tags=tuple(tags),
+        exclude_tags=tuple(exclude_tags),
+        classes=classes,
+    )
+    options = PlanOptions(
+        users=users,
+        spawn_rate=spawn_rate,
+        run_time=run_time,
+        host=host,
+        arrival_rate=arrival_rate,
+        iterations=iterations,
+        stages=stages,
+        profile=profile,
+        thresholds=list(thresholds),
+        tags=list(tags),
+        exclude_tags=list(exclude_tags),
+        connect_timeout=connect_timeout,
+        request_timeout=request_timeout,
+        stop_timeout=stop_timeout,
+    )
+    plan = build_plan(scen, options)
+    problems = unreachable(plan)
+    if problems and require_target:
+        raise TargetUnreachable("target not reachable: " + "; ".join(problems))
+    for problem in problems:
+        print(f"loadforge: warning: {problem}; running anyway", file=sys.stderr)
+
+    local = (os.cpu_count() or 1) if processes is None else processes
+    ctl_options = ControllerOptions(
+        bind=bind,
+        expect_workers=expect_workers or max(local, 1),
+        expect_timeout_s=expect_timeout,
+        token=token if token is not None else (new_token() if local else ""),
+        security=ChannelSecurity(cert=tls_cert, key=tls_key, ca=tls_ca),
+        insecure=insecure,
+        stop_timeout_s=plan.engine.stop_timeout_s or 5.0,
+    )
+    view = _live_view(live)
+    controller = Controller(plan, ctl_options, on_tick=view)
+    port = await controller.start()
+    if not local:
+        print(f"loadforge: controller listening on {bind.rsplit(':', 1)[0]}:{port}", file=sys.stderr)
+    workers = LocalWorkers(local, f"127.0.0.1:{port}", ctl_options.token)
+    outcome: Outcome | None = None
+    try:
+        with workers, _stop_on_signals(controller):
+            workers.start()
+            outcome = await controller.run()
+            await controller.close()
+            await asyncio.get_running_loop().run_in_executor(None, workers.stop)
+    finally:
+        if outcome is None:
+            await controller.close()
+        if view is not None:
+            view.close()
+    if outcome.broken and not outcome.stats.total_requests():
+        raise RunBroken(outcome.broken)
+    result = Result.from_outcome(outcome, plan)
+    result.write_reports(
+        json_path=json_path,
+        csv_prefix=csv_prefix,
+        csv_full_history=csv_full_history,
+        html_path=html_path,
+        junit_path=junit_path,
+        console=console,
+    )
+    return result
+
+
+def _live_view(enabled: bool) -> Any:
+    if not enabled:
+        return None
+    from loadforge.report.console import LiveView
+
+    return LiveView()
+
+
+class _stop_on_signals:  # noqa: N801 - used as a context manager
+    """Ctrl-C / SIGTERM stop the workers cleanly; the run still ends with a report."""
+
+    def __init__(self, controller: Controller) -> None:
+        self.controller = controller
+        self.loop = asyncio.get_running_loop()
+        self.installed: list[int] = []
+
+    def __enter__(self) -> None:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                self.loop.add_signal_handler(sig, self.controller.request_stop, "interrupted")
+                self.installed.append(sig)
+            except (RuntimeError, ValueError, NotImplementedError):
+                pass  # not the main thread (e.g. inside a test runner's worker thread)
+
+    def __exit__(self, *exc: object) -> None:
+        for sig in self.installed:
+            self.loop.remove_signal_handler(sig)

@@ -1,0 +1,183 @@
+"""The `loadforge` command: run, controller, worker, demo-server.
+
+Flags follow Locust's spelling (-u -r -t -H --headless --processes) so its users keep
+their habits. Exit codes: 0 passed, 1 a threshold failed, 2 invalid input (nothing
+fired), 3 the run broke.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+EXIT_OK, EXIT_THRESHOLD, EXIT_INVALID, EXIT_BROKEN = 0, 1, 2, 3
+
+
+def _load_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("load")
+    g.add_argument("-u", "--users", type=int, help="users (closed model); in-flight cap (open)")
+    g.add_argument("-r", "--spawn-rate", type=float, help="users started per second")
+    g.add_argument("-t", "--run-time", help="run time, e.g. 30s, 5m, 1h30m")
+    g.add_argument("-H", "--host", help="target base URL, e.g. http://127.0.0.1:8000")
+    g.add_argument("--arrival-rate", type=float, help="open model: iterations started per second")
+    g.add_argument("--iterations", type=int, help="stop after this many iterations in total")
+    g.add_argument("--stages", help="ramp, e.g. 30s:10,1m:100 (users, or rate with --arrival-rate)")
+    g.add_argument("--profile", help="smoke|quick|standard|load|spike|endurance|stress")
+    g.add_argument("--tags", nargs="*", default=(), help="only tasks with these tags")
+    g.add_argument("--exclude-tags", nargs="*", default=(), help="skip tasks with these tags")
+    g.add_argument("--headless", action="store_true", help="accepted for Locust compatibility")
+    g.add_argument("--connect-timeout", type=float, help="seconds (default 5)")
+    g.add_argument("--timeout", type=float, dest="request_timeout", help="request timeout, s")
+    g.add_argument("--stop-timeout", type=float, help="seconds in-flight requests may finish")
+    g.add_argument(
+        "--require-target", action="store_true", help="exit 2 when the target does not answer"
+    )
+    t = p.add_argument_group("thresholds")
+    t.add_argument(
+        "--threshold",
+        action="append",
+        default=[],
+        dest="thresholds",
+        metavar="EXPR",
+        help='e.g. "p95 < 2s", "fail_ratio < 1%%", "POST /predict: p99 < 500ms"',
+    )
+    o = p.add_argument_group("output")
+    o.add_argument("--json", dest="json_path", metavar="PATH", help="JSON summary")
+    o.add_argument("--csv", dest="csv_prefix", metavar="PREFIX", help="Locust-style CSV files")
+    o.add_argument("--csv-full-history", action="store_true", help="per-endpoint history rows")
+    o.add_argument("--html", dest="html_path", metavar="PATH", help="self-contained HTML report")
+    o.add_argument("--junit", dest="junit_path", metavar="PATH", help="JUnit XML of thresholds")
+    o.add_argument("-q", "--quiet", action="store_true", help="no live view, final table only")
+
+
+def _security_options(p: argparse.ArgumentParser) -> None:
+    s = p.add_argument_group("security")
+    s.add_argument("--token", help="shared secret (or LOADFORGE_TOKEN)")
+    s.add_argument("--tls-cert", help="PEM certificate")
+    s.add_argument("--tls-key", help="PEM private key")
+    s.add_argument("--tls-ca", help="PEM CA to verify the other side")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from loadforge._version import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="loadforge", description="Load tests for HTTP and gRPC services."
+    )
+    parser.add_argument("--version", action="version", version=f"loadforge {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run a scenario on this machine")
+    run.add_argument("scenario", help="scenario file (.py)")
+    _load_options(run)
+    run.add_argument("--processes", type=int, help="local worker processes (default: cores)")
+
+    ctl = sub.add_parser("controller", help="run a scenario on workers that dial in")
+    ctl.add_argument("scenario", help="scenario file (.py)")
+    _load_options(ctl)
+    ctl.add_argument("--bind", default="127.0.0.1:5557", help="HOST:PORT to listen on")
+    ctl.add_argument("--expect-workers", type=int, default=1, help="wait for N workers")
+    ctl.add_argument("--expect-timeout", type=float, default=120.0, help="seconds to wait")
+    ctl.add_argument("--insecure", action="store_true", help="allow non-loopback without token")
+    _security_options(ctl)
+
+    wrk = sub.add_parser("worker", help="join a controller and fire its plan")
+    wrk.add_argument("--controller", required=True, help="controller HOST:PORT")
+    wrk.add_argument("--id", dest="worker_id", help="worker name (default: host + random)")
+    wrk.add_argument("--connect-timeout", type=float, default=30.0)
+    _security_options(wrk)
+
+    demo = sub.add_parser("demo-server", help="start the built-in demo target on loopback")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8000)
+    demo.add_argument("--grpc-port", type=int, default=50051)
+    return parser
+
+
+def _run_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    keys = (
+        "users spawn_rate run_time host arrival_rate iterations stages profile tags exclude_tags "
+        "connect_timeout request_timeout stop_timeout require_target thresholds json_path "
+        "csv_prefix csv_full_history html_path junit_path"
+    ).split()
+    kwargs = {k: getattr(args, k) for k in keys}
+    kwargs["live"] = not args.quiet
+    kwargs["console"] = True
+    return kwargs
+
+
+def _command_run(args: argparse.Namespace) -> int:
+    from loadforge.api import run
+
+    kwargs = _run_kwargs(args)
+    if args.command == "run":
+        kwargs["processes"] = args.processes
+    else:
+        kwargs.update(
+            processes=0,
+            bind=args.bind,
+            expect_workers=args.expect_workers,
+            expect_timeout=args.expect_timeout,
+            token=args.token if args.token is not None else os.environ.get("LOADFORGE_TOKEN"),
+            tls_cert=args.tls_cert,
+            tls_key=args.tls_key,
+            tls_ca=args.tls_ca,
+            insecure=args.insecure,
+        )
+    result = run(args.scenario, **kwargs)
+    return int(result.exit_code)
+
+
+def _command_worker(args: argparse.Namespace) -> int:
+    from loadforge.control.channel import ChannelSecurity
+    from loadforge.control.security import token_from_env
+    from loadforge.control.worker import WorkerOptions, run_worker
+
+    options = WorkerOptions(
+        controller=args.controller,
+        token=token_from_env(args.token),
+        security=ChannelSecurity(cert=args.tls_cert, key=args.tls_key, ca=args.tls_ca),
+        connect_timeout_s=args.connect_timeout,
+    )
+    if args.worker_id:
+        options.worker_id = args.worker_id
+    return run_worker(options)
+
+
+def _command_demo(args: argparse.Namespace) -> int:
+    from loadforge.demo import main as demo_main
+
+    return int(
+        demo_main(["--host", args.host, "--port", str(args.port), "--grpc-port", str(args.grpc_port)])
+        or 0
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `loadforge` command; returns the exit code."""
+    from loadforge.api import RunBroken
+    from loadforge.scenario.errors import InvalidInput
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command in ("run", "controller"):
+            return _command_run(args)
+        if args.command == "worker":
+            return _command_worker(args)
+        return _command_demo(args)
+    except InvalidInput as err:
+        print(f"loadforge: error: {err}", file=sys.stderr)
+        return EXIT_INVALID
+    except RunBroken as err:
+        print(f"loadforge: the run broke: {err}", file=sys.stderr)
+        return EXIT_BROKEN
+    except KeyboardInterrupt:
+        return EXIT_BROKEN
+
+
+if __name__ == "__main__":
+    sys.exit(main())

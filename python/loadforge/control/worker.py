@@ -1,0 +1,259 @@
+"""A worker: dials the controller, runs its share of the plan in the engine, reports each second.
+
+A worker never fires on its own: it stops as soon as the controller's stream breaks, and
+when the controller has been silent for ``CONTROLLER_SILENCE_S`` seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import platform
+import socket
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import grpc
+
+from loadforge._version import __version__
+from loadforge._proto import control_pb2, control_pb2_grpc, plan_pb2, snapshot_pb2
+from loadforge.control import allocation, bundle
+from loadforge.control.channel import ChannelSecurity, open_channel
+from loadforge.control.resources import ProcessMeter
+
+PROTOCOL_VERSION = control_pb2.PROTOCOL_VERSION_CURRENT
+CONTROLLER_SILENCE_S = 10.0
+REPORT_INTERVAL_S = 1.0
+CONNECT_TIMEOUT_S = 30.0
+
+
+class WorkerRejected(Exception):
+    """The controller refused this worker (wrong token, other protocol version)."""
+
+
+class ControllerLost(Exception):
+    """The controller went away mid-run; the worker stopped firing."""
+
+
+@dataclass
+class WorkerOptions:
+    controller: str
+    token: str = ""
+    worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}-{uuid.uuid4().hex[:6]}")
+    security: ChannelSecurity = field(default_factory=ChannelSecurity)
+    connect_timeout_s: float = CONNECT_TIMEOUT_S
+    stop_timeout_s: float = 5.0
+
+
+class Worker:
+    """One worker process's side of a run."""
+
+    def __init__(self, options: WorkerOptions) -> None:
+        self.options = options
+        self._meter = ProcessMeter()
+        self._engine: Any = None
+        self._runner: Any = None
+        self._last_heard = time.monotonic()
+        self._stop_requested = asyncio.Event()
+        self._call: Any = None
+        self._write_lock = asyncio.Lock()
+        self._open_model = False
+
+    def _hello(self) -> control_pb2.WorkerMessage:
+        return control_pb2.WorkerMessage(
+            hello=control_pb2.Hello(
+                worker_id=self.options.worker_id,
+                host=platform.node(),
+                cores=os.cpu_count() or 1,
+                processes=1,
+                version=__version__,
+                protocol_version=PROTOCOL_VERSION,
+                token=self.options.token,
+            )
+        )
+
+    async def _send(self, message: control_pb2.WorkerMessage) -> None:
+        async with self._write_lock:
+            await self._call.write(message)
+
+    async def run(self) -> None:
+        """Join the controller, run the plan it sends, report until done.
+
+        Raises WorkerRejected or ControllerLost; returns normally after a clean run.
+        """
+        channel = open_channel(self.options.controller, self.options.security)
+        try:
+            try:
+                await asyncio.wait_for(channel.channel_ready(), self.options.connect_timeout_s)
+            except TimeoutError:
+                raise ControllerLost(
+                    f"no controller at {self.options.controller} "
+                    f"after {self.options.connect_timeout_s:.0f}s"
+                ) from None
+            self._call = control_pb2_grpc.ControllerStub(channel).Connect()
+            await self._send(self._hello())
+            plan = await self._await_plan()
+            await self._run_plan(plan)
+        finally:
+            await channel.close(grace=1.0)
+
+    async def _read(self) -> control_pb2.ControllerMessage | None:
+        try:
+            msg = await self._call.read()
+        except grpc.aio.AioRpcError as err:
+            raise ControllerLost(f"controller stream broke: {err.code().name}") from None
+        if msg is grpc.aio.EOF:
+            return None
+        self._last_heard = time.monotonic()
+        return msg  # type: ignore[no-any-return]
+
+    async def _await_plan(self) -> control_pb2.RunPlan:
+        while True:
+            msg = await self._read()
+            if msg is None:
+                raise ControllerLost("controller closed the stream before sending a plan")
+            kind = msg.WhichOneof("kind")
+            if kind == "reject":
+                raise WorkerRejected(msg.reject.reason)
+            if kind == "plan":
+                return msg.plan
+            if kind == "stop":
+                raise ControllerLost(f"controller stopped before the run: {msg.stop.reason}")
+
+    async def _run_plan(self, run: control_pb2.RunPlan) -> None:
+        from loadforge import _core
+
+        engine_plan = allocation.apply_share(run.plan.engine, run.share)
+        self._open_model = engine_plan.profile.HasField("open")
+        try:
+            self._engine = _core.Engine(engine_plan.SerializeToString())
+            if any(u.python for u in engine_plan.users):
+                self._runner = self._python_runner(run.plan, engine_plan)
+        except Exception as err:  # a plan the engine or the scenario rejects
+            await self._send(
+                control_pb2.WorkerMessage(
+                    error=control_pb2.WorkerError(message=str(err), fatal=True)
+                )
+            )
+            raise
+        self._engine.start()
+        reader = asyncio.create_task(self._read_commands())
+        try:
+            await self._report_until_done()
+        finally:
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError, ControllerLost):
+                await reader
+            last = await self._finish()
+        with contextlib.suppress(grpc.aio.AioRpcError):
+            await self._send(
+                control_pb2.WorkerMessage(done=control_pb2.Done(last=last))
+            )
+            await self._call.done_writing()
+        # Wait for the controller to close the stream so the Done is not lost.
+        with contextlib.suppress(ControllerLost, TimeoutError):
+            async with asyncio.timeout(5):
+                while await self._read() is not None:
+                    pass
+
+    def _python_runner(self, plan: plan_pb2.Plan, engine_plan: plan_pb2.EnginePlan) -> Any:
+        from loadforge.runtime import PythonRunner
+        from loadforge.scenario import load_scenario
+
+        entry = bundle.unpack(plan.bundle)
+        scenario = load_scenario(
+            str(entry), host=plan.host or None, tags=plan.tags, exclude_tags=plan.exclude_tags
+        )
+        classes = {cls.__name__: cls for cls in scenario.user_classes}
+        runner = PythonRunner(self._engine, list(engine_plan.users), classes)
+        runner.attach(asyncio.get_running_loop())
+        return runner
+
+    async def _read_commands(self) -> None:
+        while True:
+            msg = await self._read()
+            if msg is None:
+                self._stop_requested.set()
+                return
+            kind = msg.WhichOneof("kind")
+            if kind == "stop":
+                self._stop_requested.set()
+            elif kind == "scale":
+                share = msg.scale.share
+                if self._open_model:
+                    self._engine.scale(rate=share.rate)
+                else:
+                    self._engine.scale(users=share.users)
+
+    async def _report_until_done(self) -> None:
+        lost: str | None = None
+        while not self._stop_requested.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop_requested.wait(), REPORT_INTERVAL_S)
+            if self._stop_requested.is_set():
+                break
+            silence = time.monotonic() - self._last_heard
+            if silence > CONTROLLER_SILENCE_S:
+                lost = f"controller silent for {silence:.0f}s: stopped firing"
+                break
+            try:
+                await self._send(control_pb2.WorkerMessage(snapshot=self._snapshot()))
+                await self._send(control_pb2.WorkerMessage(heartbeat=self._heartbeat()))
+            except grpc.aio.AioRpcError as err:
+                lost = f"controller stream broke: {err.code().name}"
+                break
+            if not self._engine.running:
+                break
+        if lost:
+            await self._finish()
+            raise ControllerLost(lost)
+
+    def _snapshot(self) -> snapshot_pb2.Snapshot:
+        snap = snapshot_pb2.Snapshot.FromString(self._engine.snapshot())
+        if self._runner is not None:
+            snap.exceptions.extend(self._runner.take_exceptions())
+        return snap
+
+    def _heartbeat(self) -> control_pb2.Heartbeat:
+        return control_pb2.Heartbeat(
+            cpu_percent=self._meter.cpu_percent(),
+            rss_bytes=self._meter.rss_bytes(),
+            unix_ms=int(time.time() * 1000),
+        )
+
+    async def _finish(self) -> snapshot_pb2.Snapshot:
+        """Stop the engine (in-flight requests finish and are counted); the last interval."""
+        if self._engine is None:
+            return snapshot_pb2.Snapshot()
+        if self._runner is not None:
+            await self._runner.stop()
+        engine, self._engine = self._engine, None
+        data = await asyncio.get_running_loop().run_in_executor(
+            None, engine.stop, self.options.stop_timeout_s
+        )
+        last = snapshot_pb2.Snapshot.FromString(data)
+        if self._runner is not None:
+            last.exceptions.extend(self._runner.take_exceptions())
+        return last
+
+
+def run_worker(options: WorkerOptions) -> int:
+    """Run one worker to completion; the process exit code (0 ok, 3 broke)."""
+    from loadforge.control.loop import new_event_loop
+
+    loop = new_event_loop()
+    try:
+        loop.run_until_complete(Worker(options).run())
+        return 0
+    except WorkerRejected as err:
+        print(f"loadforge worker: rejected by the controller: {err}", file=sys.stderr)
+        return 3
+    except ControllerLost as err:
+        print(f"loadforge worker: {err}", file=sys.stderr)
+        return 3
+    finally:
+        loop.close()
