@@ -46,6 +46,11 @@ class Scenario:
         """The selected user classes, in file order."""
         return [u.cls for u in self.users]
 
+    @property
+    def user_classes(self) -> list[type[User]]:
+        """Alias of `classes`."""
+        return self.classes
+
     def user(self, name: str) -> UserSpec:
         """The user class spec named `name` (as in `Plan.engine.users[i].name`)."""
         for spec in self.users:

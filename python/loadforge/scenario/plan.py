@@ -10,33 +10,38 @@ from typing import Any
 from loadforge._proto import plan_pb2
 from loadforge.thresholds import parse_thresholds
 
+from .durations import parse_duration, parse_stages
 from .errors import ConfigError, ScenarioError
 from .hosts import check_host
 from .loader import Scenario
 from .locate import class_location
+from .profiles import get_profile
 from .spec import UserSpec
 
 
 @dataclass
 class PlanOptions:
-    """Run options, usually from the command line or `loadforge.run(...)` arguments.
+    """Run options, as `loadforge.run(...)` and the command line spell them.
 
     Closed model: `users` and `spawn_rate`. Open model: `arrival_rate` (iterations per
-    second) with `max_in_flight` capping concurrent iterations (defaults to `users`).
-    `stages` (`[(duration_s, target), ...]`) ramps either model.
+    second); `max_in_flight` caps concurrent iterations and defaults to `users`.
+    `stages` (`"30s:10,1m:100"` or `[(duration_s, target), ...]`) ramps either model.
+    `run_time` and the timeouts take seconds or durations (`"1m30s"`). `profile` (`"smoke"`,
+    ...) fills in users, spawn rate and run time not given explicitly. None means default.
     """
 
     users: int | None = None
     spawn_rate: float | None = None
-    run_time_s: float = 0.0
-    stages: Sequence[tuple[float, float]] = ()
+    run_time: str | float | None = None
+    stages: str | Sequence[tuple[float, float]] | None = None
     arrival_rate: float | None = None
     max_in_flight: int | None = None
-    iterations: int = 0
+    iterations: int | None = None
+    profile: str | None = None
     host: str | None = None
-    connect_timeout_s: float = 5.0
-    request_timeout_s: float = 30.0
-    stop_timeout_s: float = 5.0
+    connect_timeout: str | float | None = None
+    request_timeout: str | float | None = None
+    stop_timeout: str | float | None = None
     thresholds: Sequence[Any] = ()
     tags: Sequence[str] = ()
     exclude_tags: Sequence[str] = ()
@@ -54,21 +59,47 @@ class PlanOptions:
         return cls(**known, extra=extra)
 
 
+DEFAULT_CONNECT_TIMEOUT_S = 5.0
+DEFAULT_REQUEST_TIMEOUT_S = 30.0
+DEFAULT_STOP_TIMEOUT_S = 5.0
+
+
 def _number(value: Any, what: str, *, integer: bool = False, positive: bool = False) -> Any:
     ok_type = int if integer else (int, float)
     if isinstance(value, bool) or not isinstance(value, ok_type) or math.isnan(value):
-        raise ConfigError(f"{what} must be a{'n integer' if integer else ' number'}, got {value!r}")
+        kind = "an integer" if integer else "a number"
+        raise ConfigError(f"{what} must be {kind}, got {value!r}")
     if value < 0 or (positive and value == 0):
         raise ConfigError(f"{what} must be {'> 0' if positive else '>= 0'}, got {value!r}")
     return value
 
 
+def _seconds(value: str | float | None, default: float, what: str) -> float:
+    if value is None:
+        return default
+    seconds = parse_duration(value)
+    if seconds <= 0:
+        raise ConfigError(f"{what} must be > 0, got {value!r}")
+    return seconds
+
+
 def _profile(options: PlanOptions) -> plan_pb2.LoadProfile:
+    preset = get_profile(options.profile) if options.profile else None
+    users = options.users if options.users is not None else (preset.users if preset else 1)
+    spawn = options.spawn_rate
+    if spawn is None:
+        spawn = preset.spawn_rate if preset else 1.0
+    run_time = parse_duration(options.run_time) if options.run_time is not None else 0.0
+    if options.run_time is None and preset is not None:
+        run_time = preset.run_time_s
     profile = plan_pb2.LoadProfile(
-        run_time_s=_number(options.run_time_s, "run time"),
-        iterations=_number(options.iterations, "iterations", integer=True),
+        run_time_s=run_time,
+        iterations=_number(options.iterations or 0, "iterations", integer=True),
     )
-    for duration, target in options.stages:
+    stages = options.stages or ()
+    if isinstance(stages, str):
+        stages = parse_stages(stages)
+    for duration, target in stages:
         profile.stages.add(
             duration_s=_number(duration, "stage duration", positive=True),
             target=_number(target, "stage target"),
@@ -78,8 +109,6 @@ def _profile(options: PlanOptions) -> plan_pb2.LoadProfile:
         profile.open.rate = _number(options.arrival_rate, "arrival rate", positive=True)
         profile.open.max_in_flight = _number(cap, "max in flight", integer=True)
     else:
-        users = 1 if options.users is None else options.users
-        spawn = 1.0 if options.spawn_rate is None else options.spawn_rate
         profile.closed.users = _number(users, "users", integer=True)
         profile.closed.spawn_rate = _number(spawn, "spawn rate", positive=True)
     return profile
@@ -130,9 +159,13 @@ def build_plan(
         default_host = check_host(options.host, "--host")
     engine = plan_pb2.EnginePlan(
         profile=_profile(options),
-        connect_timeout_s=_number(options.connect_timeout_s, "connect timeout", positive=True),
-        request_timeout_s=_number(options.request_timeout_s, "request timeout", positive=True),
-        stop_timeout_s=_number(options.stop_timeout_s, "stop timeout"),
+        connect_timeout_s=_seconds(
+            options.connect_timeout, DEFAULT_CONNECT_TIMEOUT_S, "connect timeout"
+        ),
+        request_timeout_s=_seconds(
+            options.request_timeout, DEFAULT_REQUEST_TIMEOUT_S, "request timeout"
+        ),
+        stop_timeout_s=_seconds(options.stop_timeout, DEFAULT_STOP_TIMEOUT_S, "stop timeout"),
         threads=_number(options.threads, "threads", integer=True),
         tls_insecure=bool(options.tls_insecure),
         connection_per_request=bool(options.connection_per_request),

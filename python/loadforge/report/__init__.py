@@ -1,0 +1,1 @@
+"""Reports of a finished (or running) load test: console, JSON, CSV."""

@@ -1,0 +1,361 @@
+"""`Result`: what a run returns — per-endpoint statistics, threshold verdicts, workers.
+
+result = loadforge.run("scenarios/demo.py", users=10, run_time="10s", host=...)
+result.endpoints["GET /health"].latency_ms["p95"]
+result.raise_for_thresholds()
+"""
+
+from __future__ import annotations
+
+import datetime
+import importlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, SupportsIndex, overload
+
+from loadforge._proto import plan_pb2
+
+from .stats import AGGREGATED, EndpointStats, ErrorEntry, RunStats
+from .thresholds import Verdict, evaluate, parse_thresholds
+from .timeseries import percentile_ms
+
+EXIT_PASSED = 0
+EXIT_THRESHOLD_FAILED = 1
+EXIT_INVALID_INPUT = 2
+EXIT_RUN_BROKE = 3
+
+# Percentiles in `latency_ms` (keys "p50" ... "p99.99"), besides mean, min and max.
+SUMMARY_PERCENTILES = (50.0, 75.0, 90.0, 95.0, 99.0, 99.9, 99.99)
+
+
+class ThresholdsFailed(AssertionError):
+    """Raised by `Result.raise_for_thresholds()`; lists each failed threshold."""
+
+    def __init__(self, failed: Sequence[Verdict]) -> None:
+        self.failed = list(failed)
+        lines = [f"{v.scope}: {v.expr} (observed {_fmt(v)})" for v in self.failed]
+        super().__init__(f"{len(lines)} threshold(s) failed: " + "; ".join(lines))
+
+
+def _fmt(v: Verdict) -> str:
+    if v.observed is None:
+        return "no requests"
+    unit = v.threshold.unit
+    if unit == "ratio":
+        return f"{v.observed * 100:.2f}%"
+    return f"{v.observed:.2f}{' ms' if unit == 'ms' else ''}"
+
+
+def percentile_key(p: float) -> str:
+    """`50.0` → `"p50"`, `99.9` → `"p99.9"`."""
+    return f"p{p:g}"
+
+
+def latency_summary(stats: EndpointStats, service: bool = False) -> dict[str, float]:
+    """`{"mean", "min", "p50", ..., "p99.99", "max"}` in milliseconds."""
+    hist = stats.service_latency if service else stats.latency
+    if hist is None or not hist.count:
+        return {
+            "mean": 0.0,
+            "min": 0.0,
+            **dict.fromkeys(map(percentile_key, SUMMARY_PERCENTILES), 0.0),
+            "max": 0.0,
+        }
+    out = {"mean": round(hist.mean / 1000.0, 3), "min": hist.min / 1000.0}
+    for p in SUMMARY_PERCENTILES:
+        out[percentile_key(p)] = percentile_ms(hist, p)
+    out["max"] = hist.max / 1000.0
+    return out
+
+
+@dataclass
+class EndpointResult:
+    """Statistics of one endpoint (or of all, for `Result.total`)."""
+
+    method: str
+    name: str
+    requests: int
+    failures: int
+    rps: float
+    latency_ms: dict[str, float]
+    service_latency_ms: dict[str, float] | None = None
+    status_codes: dict[int, int] = field(default_factory=dict)
+    errors: list[ErrorEntry] = field(default_factory=list)
+    bytes_received: int = 0
+    stats: EndpointStats | None = field(default=None, repr=False)
+
+    @property
+    def key(self) -> str:
+        return f"{self.method} {self.name}" if self.method else self.name
+
+    @property
+    def fail_ratio(self) -> float:
+        return self.failures / self.requests if self.requests else 0.0
+
+    def percentile_ms(self, percentile: float) -> float:
+        """Any percentile, in ms, from the merged histogram."""
+        return self.stats.percentile_ms(percentile) if self.stats else 0.0
+
+    @classmethod
+    def from_stats(cls, stats: EndpointStats, duration_s: float) -> EndpointResult:
+        return cls(
+            method=stats.method,
+            name=stats.name,
+            requests=stats.requests,
+            failures=stats.failures,
+            rps=stats.requests / duration_s if duration_s > 0 else 0.0,
+            latency_ms=latency_summary(stats),
+            service_latency_ms=(
+                latency_summary(stats, service=True) if stats.service_latency is not None else None
+            ),
+            status_codes=dict(stats.status_codes),
+            errors=sorted(stats.errors.values(), key=lambda e: -e.count),
+            bytes_received=stats.bytes_received,
+            stats=stats,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "method": self.method,
+            "name": self.name,
+            "requests": self.requests,
+            "failures": self.failures,
+            "rps": self.rps,
+            "latency_ms": self.latency_ms,
+        }
+        if self.service_latency_ms is not None:
+            out["service_latency_ms"] = self.service_latency_ms
+        out["status_codes"] = {str(k): v for k, v in sorted(self.status_codes.items())}
+        out["errors"] = [
+            {"kind": e.kind, "count": e.count, "sample": e.sample} for e in self.errors
+        ]
+        out["bytes_received"] = self.bytes_received
+        return out
+
+
+class EndpointList(list[EndpointResult]):
+    """A list of endpoints that can also be indexed by `"METHOD name"`."""
+
+    @overload
+    def __getitem__(self, index: SupportsIndex) -> EndpointResult: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[EndpointResult]: ...
+    @overload
+    def __getitem__(self, index: str) -> EndpointResult: ...
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, str):
+            method, _, name = index.partition(" ")
+            for ep in self:
+                if ep.method == method.upper() and ep.name == name:
+                    return ep
+            raise KeyError(index)
+        return super().__getitem__(index)
+
+    def get(self, key: str) -> EndpointResult | None:
+        try:
+            return self[key]
+        except KeyError:
+            return None
+
+
+@dataclass
+class WorkerResult:
+    """One worker's part in the run."""
+
+    id: str
+    host: str
+    requests: int
+    lost: bool
+    status: str = ""
+    error: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "host": self.host,
+            "requests": self.requests,
+            "lost": self.lost,
+            "status": self.status,
+            "error": self.error,
+        }
+
+
+@dataclass
+class Result:
+    """The outcome of a run. `exit_code`: 0 passed, 1 a threshold failed, 3 the run broke."""
+
+    passed: bool
+    total: EndpointResult
+    endpoints: EndpointList
+    thresholds: list[Verdict]
+    workers: list[WorkerResult]
+    duration_s: float
+    started_at: float  # Unix seconds
+    open_model: bool = False
+    dropped_iterations: int = 0
+    broken: str = ""
+    stopped_by: str = ""
+    stats: RunStats | None = field(default=None, repr=False)
+
+    @property
+    def exit_code(self) -> int:
+        if self.broken:
+            return EXIT_RUN_BROKE
+        return EXIT_PASSED if self.passed else EXIT_THRESHOLD_FAILED
+
+    @property
+    def failed_thresholds(self) -> list[Verdict]:
+        return [v for v in self.thresholds if not v.passed]
+
+    def endpoint(self, key: str) -> EndpointResult:
+        """The endpoint `"GET /health"` (KeyError when it saw no requests)."""
+        return self.endpoints[key]
+
+    def raise_for_thresholds(self) -> None:
+        """Raise `ThresholdsFailed` if any threshold failed (handy in tests)."""
+        if self.failed_thresholds:
+            raise ThresholdsFailed(self.failed_thresholds)
+
+    # --- building ---------------------------------------------------------------------
+
+    @classmethod
+    def build(
+        cls,
+        stats: RunStats,
+        thresholds: Iterable[Any] = (),
+        *,
+        workers: Sequence[WorkerResult] = (),
+        duration_s: float = 0.0,
+        started_at: float = 0.0,
+        open_model: bool = False,
+        broken: str = "",
+        stopped_by: str = "",
+    ) -> Result:
+        """Evaluate thresholds over merged stats. Rates use the span the snapshots cover
+        (falling back to `duration_s`)."""
+        stats.series.finish()
+        seconds = stats.measured_s or duration_s
+        verdicts = evaluate(parse_thresholds(thresholds), stats.for_duration(seconds))
+        total = EndpointResult.from_stats(stats.total, seconds)
+        endpoints = EndpointList(
+            EndpointResult.from_stats(ep, seconds) for ep in stats.sorted_endpoints()
+        )
+        return cls(
+            passed=not broken and all(v.passed for v in verdicts),
+            total=total,
+            endpoints=endpoints,
+            thresholds=verdicts,
+            workers=list(workers),
+            duration_s=seconds,
+            started_at=started_at,
+            open_model=open_model,
+            dropped_iterations=stats.dropped_iterations,
+            broken=broken,
+            stopped_by=stopped_by,
+            stats=stats,
+        )
+
+    @classmethod
+    def from_outcome(cls, outcome: Any, plan: plan_pb2.Plan) -> Result:
+        """From the controller's `Outcome` (stats, workers, started_at, duration_s, broken)."""
+        stats: RunStats = outcome.stats
+        workers = []
+        for w in outcome.workers:
+            totals = stats.workers.get(w.id)
+            workers.append(
+                WorkerResult(
+                    id=w.id,
+                    host=w.host,
+                    requests=totals.requests if totals else 0,
+                    lost=w.status in ("lost", "failed"),
+                    status=w.status,
+                    error=w.error,
+                )
+            )
+        return cls.build(
+            stats,
+            list(plan.thresholds),
+            workers=workers,
+            duration_s=outcome.duration_s,
+            started_at=outcome.started_at,
+            open_model=plan.engine.profile.WhichOneof("model") == "open",
+            broken=getattr(outcome, "broken", ""),
+            stopped_by=getattr(outcome, "stopped_by", ""),
+        )
+
+    # --- output -----------------------------------------------------------------------
+
+    def time_series(self) -> list[dict[str, Any]]:
+        if self.stats is None:
+            return []
+        start = self.stats.start_ms / 1000.0
+        return [p.to_dict(start) for p in self.stats.series.all_points()]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON summary (see DESIGN.md), plus time series and run details."""
+        total: dict[str, Any] = {
+            "requests": self.total.requests,
+            "failures": self.total.failures,
+            "rps": self.total.rps,
+            "fail_ratio": self.total.fail_ratio,
+            "latency_ms": self.total.latency_ms,
+        }
+        if self.open_model:
+            total["service_latency_ms"] = self.total.service_latency_ms or latency_summary(
+                EndpointStats("", AGGREGATED), service=True
+            )
+            total["dropped_iterations"] = self.dropped_iterations
+        exceptions = self.stats.exceptions.values() if self.stats else []
+        started = datetime.datetime.fromtimestamp(self.started_at, tz=datetime.UTC)
+        return {
+            "passed": self.passed,
+            "exit_code": self.exit_code,
+            "started_at": started.isoformat(),
+            "duration_s": self.duration_s,
+            "model": "open" if self.open_model else "closed",
+            "broken": self.broken,
+            "stopped_by": self.stopped_by,
+            "total": total,
+            "endpoints": [ep.to_dict() for ep in self.endpoints],
+            "thresholds": [v.to_dict() for v in self.thresholds],
+            "workers": [w.to_dict() for w in self.workers],
+            "exceptions": [
+                {"kind": e.kind, "count": e.count, "traceback": e.sample} for e in exceptions
+            ],
+            "time_series": self.time_series(),
+        }
+
+    def to_json(self, indent: bool = True) -> str:
+        """The JSON summary as text."""
+        import orjson
+
+        option = orjson.OPT_INDENT_2 if indent else 0
+        return orjson.dumps(self.to_dict(), option=option).decode()
+
+    def write_reports(
+        self,
+        *,
+        json_path: str | None = None,
+        csv_prefix: str | None = None,
+        csv_full_history: bool = False,
+        html_path: str | None = None,
+        junit_path: str | None = None,
+        console: bool = False,
+    ) -> None:
+        """Write the requested reports; `console=True` prints the final tables."""
+        if json_path:
+            from .report.json_report import write_json
+
+            write_json(self, json_path)
+        if csv_prefix:
+            from .report.csv_report import write_csv
+
+            write_csv(self, csv_prefix, full_history=csv_full_history)
+        # HTML and JUnit writers live in their own modules with `write(result, path)`.
+        for module, path in (("html", html_path), ("junit", junit_path)):
+            if path:
+                importlib.import_module(f"loadforge.report.{module}").write(self, path)
+        if console:
+            from .report.console import print_summary
+
+            print_summary(self)
