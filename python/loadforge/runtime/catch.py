@@ -1,0 +1,94 @@
+"""`catch_response=True`: the task decides whether a request succeeded.
+
+    async with self.client.get("/x", catch_response=True) as r:
+        if r.json()["label"] != "cat":
+            r.failure("wrong label")
+
+The request is submitted with `record=False`; when the block ends the outcome is recorded
+once with `engine.record(...)`, with the latency the engine measured at the socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from types import TracebackType
+from typing import Any, Literal
+
+from .response import CompletionEvent, Response
+
+
+class CaughtResponse(Response):
+    """A `Response` whose outcome the task sets with `success()` or `failure(reason)`."""
+
+    __slots__ = ("_reason", "_verdict")
+
+    def __init__(self, event: CompletionEvent, method: str, url: str) -> None:
+        super().__init__(event, method, url)
+        self._verdict: bool | None = None
+        self._reason = ""
+
+    def success(self) -> None:
+        """Count this request as a success, whatever its status."""
+        self._verdict = True
+        self._reason = ""
+
+    def failure(self, reason: object = "failed") -> None:
+        """Count this request as a failure (error kind `check_failed`) with this reason."""
+        self._verdict = False
+        self._reason = str(reason)
+
+
+class CatchResponse:
+    """The async context manager returned by a `catch_response=True` request."""
+
+    __slots__ = ("_engine", "_future", "_method", "_name", "_response")
+
+    def __init__(self, future: asyncio.Future[Any], engine: Any, method: str, name: str) -> None:
+        self._future = future
+        self._engine = engine
+        self._method = method
+        self._name = name
+        self._response: CaughtResponse | None = None
+
+    async def __aenter__(self) -> CaughtResponse:
+        response: CaughtResponse = await self._future
+        self._response = response
+        return response
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> Literal[False]:
+        response = self._response
+        if response is None:
+            return False
+        verdict = response._verdict
+        if exc is not None and verdict is None and not isinstance(exc, asyncio.CancelledError):
+            # The block broke before deciding: the request failed with it. The exception
+            # still propagates, so the task's exception count sees it too.
+            self._record(response, False, "exception", f"{type(exc).__name__}: {exc}")
+        elif verdict is True:
+            self._record(response, True, "", "")
+        elif verdict is False:
+            self._record(response, False, "check_failed", response._reason)
+        elif response.error is not None:
+            self._record(response, False, response.error, response.error_message)
+        elif response.status >= 400:
+            self._record(response, False, "http_status", f"HTTP {response.status}")
+        else:
+            self._record(response, True, "", "")
+        return False
+
+    def _record(self, response: Response, ok: bool, kind: str, message: str) -> None:
+        self._engine.record(
+            self._method,
+            self._name,
+            response.elapsed_us,
+            ok=ok,
+            status=response.status,
+            bytes_received=len(response.content),
+            error_kind=kind,
+            error_message=message,
+        )

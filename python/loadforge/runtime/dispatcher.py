@@ -1,0 +1,117 @@
+"""The bridge between the engine's event queue and the asyncio event loop.
+
+The engine makes `event_fd()` readable when its queue goes from empty to non-empty; the
+loop wakes the `Dispatcher` once, which drains every waiting event with one
+`take_events()` call. So a burst of completions costs one wake-up, never one per request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+from collections.abc import Callable
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+EVENT_COMPLETED = 0
+EVENT_START_USER = 1
+EVENT_STOP_USER = 2
+EVENT_ITERATION = 3
+
+# What a pending request waits with: its future, the response class to build, and the
+# method and URL the response reports.
+Pending = tuple[asyncio.Future[Any], Callable[..., Any], str, str]
+
+
+class Dispatcher:
+    """Resolves request futures and hands user events to the runner, one batch per wake-up.
+
+    `on_start_user(user_id, class_index)`, `on_stop_user(user_id)` and
+    `on_iteration(iteration_id, class_index, start_delay_us)` are called from the loop.
+    """
+
+    __slots__ = (
+        "_fd",
+        "_on_iteration",
+        "_on_start_user",
+        "_on_stop_user",
+        "_take_events",
+        "engine",
+        "loop",
+        "next_token",
+        "pending",
+        "wakeups",
+    )
+
+    def __init__(
+        self,
+        engine: Any,
+        loop: asyncio.AbstractEventLoop,
+        *,
+        on_start_user: Callable[[int, int], None],
+        on_stop_user: Callable[[int], None],
+        on_iteration: Callable[[int, int, int], None],
+    ) -> None:
+        self.engine = engine
+        self.loop = loop
+        self.pending: dict[int, Pending] = {}
+        # Tokens only need to be unique among requests in flight of this engine.
+        self.next_token: Callable[[], int] = itertools.count(1).__next__
+        # Batches handled so far; the runner compares it to see whether a task yielded.
+        self.wakeups = 0
+        self._take_events = engine.take_events
+        self._on_start_user = on_start_user
+        self._on_stop_user = on_stop_user
+        self._on_iteration = on_iteration
+        self._fd: int | None = None
+
+    def attach(self) -> None:
+        """Start watching the engine's event fd on this loop."""
+        if self._fd is None:
+            self._fd = self.engine.event_fd()
+            self.loop.add_reader(self._fd, self.drain)
+
+    def detach(self) -> None:
+        """Stop watching the fd and cancel every request still waiting."""
+        if self._fd is not None:
+            self.loop.remove_reader(self._fd)
+            self._fd = None
+        pending = self.pending
+        self.pending = {}
+        for future, _, _, _ in pending.values():
+            future.cancel()
+
+    def drain(self) -> None:
+        """Handle every event waiting in the engine (called by the loop when the fd is ready)."""
+        self.wakeups += 1
+        events = self._take_events()
+        pending = self.pending
+        pop = pending.pop
+        for event in events:
+            if event[0] == EVENT_COMPLETED:
+                waiter = pop(event[1], None)
+                if waiter is None:
+                    continue
+                future, response_class, method, url = waiter
+                # A cancelled task leaves its future done; the answer is dropped.
+                if not future.done():
+                    future.set_result(response_class(event, method, url))
+            else:
+                self._user_event(event)
+
+    def _user_event(self, event: tuple[Any, ...]) -> None:
+        kind = event[0]
+        try:
+            if kind == EVENT_START_USER:
+                self._on_start_user(event[1], event[2])
+            elif kind == EVENT_STOP_USER:
+                self._on_stop_user(event[1])
+            elif kind == EVENT_ITERATION:
+                self._on_iteration(event[1], event[2], event[3])
+            else:
+                log.warning("unknown engine event %r", event)
+        except Exception:
+            # One bad event must not stop the loop from serving the others.
+            log.exception("handling engine event %r", event)
