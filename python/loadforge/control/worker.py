@@ -169,7 +169,7 @@ class Worker:
             str(entry), host=plan.host or None, tags=plan.tags, exclude_tags=plan.exclude_tags
         )
         classes = {cls.__name__: cls for cls in scenario.user_classes}
-        runner = PythonRunner(self._engine, list(engine_plan.users), classes)
+        runner = PythonRunner(self._engine, list(engine_plan.users), classes, host=plan.host)
         runner.attach(asyncio.get_running_loop())
         return runner
 
