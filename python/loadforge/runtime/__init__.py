@@ -8,6 +8,7 @@ whose requests the engine fires, times and records.
 from .catch import CatchResponse, CaughtResponse
 from .client import HttpClient, Measure
 from .exceptions import ExceptionCounter
+from .grpc_client import GrpcClient, GrpcResponse
 from .response import Headers, Response, ResponseError
 from .runner import PythonRunner, StopUser
 
@@ -15,6 +16,8 @@ __all__ = [
     "CatchResponse",
     "CaughtResponse",
     "ExceptionCounter",
+    "GrpcClient",
+    "GrpcResponse",
     "Headers",
     "HttpClient",
     "Measure",

@@ -19,6 +19,7 @@ from loadforge._proto import plan_pb2, snapshot_pb2
 from .client import START_DELAY_US, HttpClient
 from .dispatcher import Dispatcher
 from .exceptions import ExceptionCounter
+from .grpc_client import GrpcClient
 from .user_spec import BoundTask, UserSpec
 
 log = logging.getLogger(__name__)
@@ -186,7 +187,8 @@ class PythonRunner:
 
     def _new_user(self, spec: UserSpec, user_id: int) -> tuple[Any, list[BoundTask]]:
         assert self._dispatcher is not None
-        client = HttpClient(self._dispatcher, spec.host)
+        client_class = GrpcClient if spec.grpc else HttpClient
+        client = client_class(self._dispatcher, spec.host)
         user = spec.cls(client, user_id=user_id)
         # A subclass __init__ that does not pass `client` on still gets one.
         user.client = client

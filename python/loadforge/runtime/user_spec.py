@@ -32,6 +32,7 @@ class UserSpec:
 
     __slots__ = (
         "cls",
+        "grpc",
         "host",
         "index",
         "name",
@@ -52,6 +53,7 @@ class UserSpec:
         self.name = plan_user.name
         self.cls = cls
         self.host = getattr(cls, "host", None) or host
+        self.grpc = getattr(cls, "protocol", "http") == "grpc"
         # (task name, python method name or template)
         self.tasks: list[tuple[str, str | TemplateRequest]] = []
         self.weights: list[int] = []
