@@ -1,0 +1,136 @@
+"""Benchmarks: loadforge beside wrk, h2load, Locust and grpc.aio, measured in the same run.
+
+    python benches/run.py [--duration 10] [--only http1,http2,grpc,python]
+
+The target is nginx with one worker pinned to CPU 1 (loadforge.testing.NginxServer);
+every load generator, peer or loadforge, runs pinned to CPU 0 with 50 connections/users.
+Prints a table of req/s and ratios against the peer of each comparison, with the bars
+from BASELINES.md, and writes the same as JSON to bench-results/.
+Needs: wrk, h2load, nginx (Debian: wrk nghttp2-client nginx-light); Locust from
+benches/requirements.txt for the `python` group.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness import peers
+from harness.loadforge_side import run_scenario
+from harness.measure import ROOT, Measurement, pin_process
+from harness.report import Row, render_table, write_json
+from harness.tools import install_hint, missing_tools
+from loadforge.testing import NginxServer
+
+GROUPS = ("http1", "http2", "grpc", "python")
+
+
+@dataclass
+class Comparison:
+    """A peer, and optionally the loadforge run that must reach `bar` x the peer's req/s."""
+
+    group: str
+    peer: Callable[[], Measurement]
+    ours: Callable[[], Measurement] | None = None
+    bar: float | None = None
+
+
+def comparisons(nginx: NginxServer, duration: int, workdir: Path) -> list[Comparison]:
+    http, h2 = nginx.http_url, nginx.h2_url
+
+    def ours(tool: str, scenario: str, host: str) -> Callable[[], Measurement]:
+        return lambda: run_scenario(tool, scenario, host, duration)
+
+    return [
+        Comparison(
+            "http1",
+            lambda: peers.wrk(f"{http}/health", duration),
+            ours("loadforge declarative GET", "http_get.py", http),
+            1.0,
+        ),
+        Comparison("http2", lambda: peers.h2load_get(h2, duration)),
+        Comparison(
+            "grpc",
+            lambda: peers.h2load_grpc(h2, duration, workdir),
+            ours("loadforge declarative gRPC", "grpc_unary.py", h2),
+            1.0,
+        ),
+        Comparison(
+            "grpc",
+            lambda: peers.grpc_aio(nginx.grpc_addr, duration),
+            ours("loadforge async def gRPC", "grpc_async.py", h2),
+            5.0,
+        ),
+        Comparison(
+            "python",
+            lambda: peers.locust_fast_http(http, duration),
+            ours("loadforge async def GET", "http_async.py", http),
+            10.0,
+        ),
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds per measurement")
+    parser.add_argument("--only", default=",".join(GROUPS), help="comma-separated groups")
+    parser.add_argument("--peers-only", action="store_true", help="skip the loadforge side")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench-results", help="JSON folder")
+    args = parser.parse_args(argv)
+    groups = [g.strip() for g in args.only.split(",") if g.strip()]
+    unknown = sorted(set(groups) - set(GROUPS))
+    if unknown:
+        parser.error(f"unknown group(s) {unknown}; choose from {', '.join(GROUPS)}")
+
+    needed = ["nginx", "taskset"]
+    needed += ["wrk"] if "http1" in groups else []
+    needed += ["h2load"] if {"http2", "grpc"} & set(groups) else []
+    missing = missing_tools(needed)
+    if missing:
+        print(
+            f"bench: missing {', '.join(missing)}; install with: {install_hint(missing)}",
+            file=sys.stderr,
+        )
+        return 2
+
+    rows: list[Row] = []
+    with NginxServer() as nginx, tempfile.TemporaryDirectory() as tmp:
+        for pid in nginx.worker_pids():
+            pin_process(pid)
+        print(
+            f"target: nginx worker pinned to CPU 1 at {nginx.http_url} (HTTP/1.1) and "
+            f"{nginx.h2_url} (h2c); load on CPU 0, {args.duration}s each",
+            flush=True,
+        )
+        for c in comparisons(nginx, args.duration, Path(tmp)):
+            if c.group not in groups:
+                continue
+            peer = c.peer()
+            rows.append(Row(c.group, peer))
+            print(f"  {peer.tool}: {_show(peer)}", flush=True)
+            if c.ours is not None and not args.peers_only:
+                ours = c.ours()
+                rows.append(Row(c.group, ours, peer, c.bar))
+                print(f"  {ours.tool}: {_show(ours)}", flush=True)
+    print()
+    print(render_table(rows))
+    path = write_json(rows, args.out, args.duration)
+    print(f"\nwrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+    return 1 if any(r.verdict == "FAIL" for r in rows) else 0
+
+
+def _show(m: Measurement) -> str:
+    text = f"{m.rps:,.0f} req/s" if m.rps is not None else m.note
+    if m.rps is not None and m.note:
+        text += f" ({m.note})"
+    if m.detail and m.rps is None:
+        text += f": {m.detail.splitlines()[-1][:160]}"
+    return text
+
+
+if __name__ == "__main__":
+    sys.exit(main())
