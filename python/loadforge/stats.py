@@ -28,9 +28,13 @@ class ErrorEntry:
     kind: str
     count: int = 0
     sample: str = ""
+    # Workers that reported it (kept for task exceptions, as Locust's "Nodes").
+    workers: set[str] = field(default_factory=set)
 
 
-def _merge_errors(into: dict[str, ErrorEntry], errors: list[snapshot_pb2.ErrorCount]) -> None:
+def _merge_errors(
+    into: dict[str, ErrorEntry], errors: list[snapshot_pb2.ErrorCount], worker: str = ""
+) -> None:
     for err in errors:
         entry = into.get(err.kind)
         if entry is None:
@@ -38,6 +42,8 @@ def _merge_errors(into: dict[str, ErrorEntry], errors: list[snapshot_pb2.ErrorCo
         entry.count += err.count
         if not entry.sample and err.sample:
             entry.sample = err.sample
+        if worker:
+            entry.workers.add(worker)
 
 
 @dataclass
@@ -149,7 +155,7 @@ class RunStats:
         if snapshot.start_ms and (not self.start_ms or snapshot.start_ms < self.start_ms):
             self.start_ms = snapshot.start_ms
         self.end_ms = max(self.end_ms, snapshot.end_ms)
-        _merge_errors(self.exceptions, list(snapshot.exceptions))
+        _merge_errors(self.exceptions, list(snapshot.exceptions), worker_id)
         bucket = self.series.bucket(snapshot.end_ms, worker_id, snapshot.users)
         for ep in snapshot.endpoints:
             key = (ep.method, ep.name)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from loadforge._proto import plan_pb2
-from loadforge.scenario.errors import InvalidInput
+from loadforge.errors import InvalidInput
 
 TOTAL = "total"
 LATENCY_METRICS = ("mean", "min", "max")

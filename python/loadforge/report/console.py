@@ -1,0 +1,104 @@
+"""The console report: final tables after a run, and (re-exported) the live view."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.table import Table
+
+from .live import LiveView
+from .tables import ms, percentiles_table, requests_table
+
+if TYPE_CHECKING:
+    from loadforge.result import Result
+    from loadforge.stats import RunStats
+
+__all__ = ["LiveView", "print_summary"]
+
+
+def _failures_table(stats: RunStats) -> Table | None:
+    rows = [
+        (e.count, s.method, s.name, e.kind, e.sample)
+        for s in stats.sorted_endpoints()
+        for e in s.errors.values()
+    ]
+    if not rows:
+        return None
+    table = Table(title="Failures by kind", title_justify="left", header_style="bold")
+    for name, justify in (
+        ("Count", "right"),
+        ("Type", "left"),
+        ("Name", "left"),
+        ("Kind", "left"),
+        ("Sample", "left"),
+    ):
+        table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    for count, method, name, kind, sample in sorted(rows, key=lambda r: -r[0]):
+        table.add_row(f"{count:,}", method, name, kind, sample.splitlines()[0] if sample else "")
+    return table
+
+
+def _exceptions_table(stats: RunStats) -> Table | None:
+    if not stats.exceptions:
+        return None
+    table = Table(title="Task exceptions", title_justify="left", header_style="bold")
+    table.add_column("Count", justify="right")
+    table.add_column("Task: exception", overflow="fold")
+    for e in sorted(stats.exceptions.values(), key=lambda e: -e.count):
+        table.add_row(f"{e.count:,}", e.kind)
+    return table
+
+
+def _thresholds_table(result: Result) -> Table | None:
+    if not result.thresholds:
+        return None
+    table = Table(title="Thresholds", title_justify="left", header_style="bold")
+    for name in ("", "Scope", "Threshold", "Observed"):
+        table.add_column(name)
+    for v in result.thresholds:
+        if v.observed is None:
+            observed = "no requests"
+        elif v.threshold.unit == "ratio":
+            observed = f"{v.observed:.2%}"
+        elif v.threshold.unit == "ms":
+            observed = f"{ms(v.observed)} ms"
+        else:
+            observed = f"{v.observed:,.2f}"
+        mark = "[green]✓ pass[/]" if v.passed else "[red]✗ FAIL[/]"
+        table.add_row(mark, v.scope, v.expr, observed)
+    return table
+
+
+def print_summary(result: Result, console: Console | None = None) -> None:
+    """Print the final report: requests, percentiles, failures, thresholds, verdict."""
+    # Off a terminal (CI logs) there is no width to fit: print Locust-wide tables.
+    out = console or Console(width=None if sys.stdout.isatty() else 160)
+    stats = result.stats
+    if stats is not None:
+        rows = stats.sorted_endpoints()
+        latency = "latency from intended start" if result.open_model else "response time"
+        out.print(requests_table(rows, stats.total, result.duration_s, "Requests"))
+        out.print(percentiles_table(rows, stats.total, f"Percentiles (ms, {latency})"))
+        if result.open_model:
+            out.print(percentiles_table(rows, stats.total, "Service time (ms)", service=True))
+        for table in (_failures_table(stats), _exceptions_table(stats)):
+            if table is not None:
+                out.print(table)
+    thresholds = _thresholds_table(result)
+    if thresholds is not None:
+        out.print(thresholds)
+    lost = [w.id for w in result.workers if w.lost]
+    details = f"{result.total.requests:,} requests in {result.duration_s:.1f} s"
+    if result.open_model:
+        details += f", {result.dropped_iterations:,} dropped iterations"
+    if lost:
+        details += f", workers lost: {', '.join(lost)}"
+    if result.broken:
+        out.print(f"[bold red]RUN BROKE[/] ({result.broken}) — {details}")
+    elif result.passed:
+        out.print(f"[bold green]PASSED[/] — {details}")
+    else:
+        failed = len(result.failed_thresholds)
+        out.print(f"[bold red]FAILED[/] — {failed} threshold(s) failed; {details}")

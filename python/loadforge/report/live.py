@@ -1,0 +1,132 @@
+"""The live view during a run: a table redrawn in place on a terminal (rich.live), or a
+plain progress line every few seconds when the output is not a terminal (CI logs)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+from rich.console import Console, Group
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from loadforge.stats import RunStats
+from loadforge.timeseries import SeriesPoint
+
+from .tables import ms
+
+# Seconds of history behind the "current" rates and percentiles.
+WINDOW_S = 5
+
+
+def _window(points: list[SeriesPoint], key: str | None) -> tuple[float, float, float]:
+    """(rps, p50, p95) over recent points; percentiles are the worst second's."""
+    seconds = sum(p.width_s for p in points) or 1
+    stats = [p.total if key is None else p.endpoints.get(key) for p in points]
+    present = [s for s in stats if s is not None]
+    requests = sum(s.requests for s in present)
+    p50 = max((s.p50 for s in present if s.requests), default=0.0)
+    p95 = max((s.p95 for s in present if s.requests), default=0.0)
+    return requests / seconds, p50, p95
+
+
+class LiveView:
+    """Progress of a running test. Call `update(stats, elapsed, run_time, users)` (or the
+    object itself with a controller) about once a second; `close()` at the end.
+
+    On a terminal the table is redrawn in place (no scrolling, no flicker); otherwise a
+    line is printed every `plain_every_s` seconds.
+    """
+
+    def __init__(self, console: Console | None = None, plain_every_s: float = 5.0) -> None:
+        self.console = console or Console(file=sys.stderr)
+        self.plain_every_s = plain_every_s
+        self._live: Live | None = None
+        self._last_plain = 0.0
+
+    def __call__(self, controller: Any) -> None:
+        """The controller's tick hook: reads its stats, elapsed time and plan."""
+        plan = getattr(controller, "plan", None)
+        run_time = plan.engine.profile.run_time_s if plan is not None else 0.0
+        stats: RunStats = controller.stats
+        self.update(stats, controller.elapsed, run_time, stats.users)
+
+    def update(self, stats: RunStats, elapsed: float, run_time: float, users: int) -> None:
+        if self.console.is_terminal:
+            renderable = self.render(stats, elapsed, run_time, users)
+            if self._live is None:
+                self._live = Live(
+                    renderable, console=self.console, auto_refresh=False, transient=False
+                )
+                self._live.start()
+            self._live.update(renderable, refresh=True)
+            return
+        now = time.monotonic()
+        if now - self._last_plain >= self.plain_every_s:
+            self._last_plain = now
+            self.console.print(self.line(stats, elapsed, run_time, users), highlight=False)
+
+    @staticmethod
+    def _recent(stats: RunStats) -> list[SeriesPoint]:
+        # The newest second is usually still filling; leave it out of rates.
+        points = stats.series.recent(WINDOW_S + 1)
+        return points[:-1] if len(points) > 1 else points
+
+    def line(self, stats: RunStats, elapsed: float, run_time: float, users: int) -> str:
+        """One plain progress line."""
+        rps, _, p95 = _window(self._recent(stats), None)
+        total = stats.total
+        limit = f"/{run_time:.0f}s" if run_time else "s"
+        return (
+            f"[{elapsed:5.0f}{limit}] users {users} | {total.requests:,} req ({rps:,.1f}/s) | "
+            f"{total.failures:,} failed | p50 {ms(total.percentile_ms(50))} ms "
+            f"p95 {ms(total.percentile_ms(95))} ms (last {WINDOW_S}s p95 {ms(p95)} ms)"
+        )
+
+    def render(self, stats: RunStats, elapsed: float, run_time: float, users: int) -> Group:
+        """The live table: per endpoint, totals and current (last few seconds) figures."""
+        recent = self._recent(stats)
+        table = Table(header_style="bold", expand=False)
+        table.add_column("Type")
+        table.add_column("Name", overflow="fold")
+        for name in ("Requests", "Failures", "req/s now", "p50 now", "p95 now", "p95", "p99"):
+            table.add_column(name, justify="right")
+        for s in stats.sorted_endpoints():
+            rps, p50, p95 = _window(recent, s.key)
+            table.add_row(
+                s.method,
+                s.name,
+                f"{s.requests:,}",
+                f"{s.failures:,}",
+                f"{rps:,.1f}",
+                ms(p50),
+                ms(p95),
+                ms(s.percentile_ms(95)),
+                ms(s.percentile_ms(99)),
+            )
+        rps, p50, p95 = _window(recent, None)
+        total = stats.total
+        table.add_section()
+        table.add_row(
+            "",
+            "Aggregated",
+            f"{total.requests:,}",
+            f"{total.failures:,}",
+            f"{rps:,.1f}",
+            ms(p50),
+            ms(p95),
+            ms(total.percentile_ms(95)),
+            ms(total.percentile_ms(99)),
+            style="bold",
+        )
+        limit = f" / {run_time:.0f} s" if run_time else " s"
+        header = Text(f"loadforge — {elapsed:.0f}{limit} — users {users}", style="bold")
+        return Group(header, table)
+
+    def close(self) -> None:
+        """Stop redrawing (leaves the last table on screen)."""
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
