@@ -209,20 +209,28 @@ class Mixed(HttpUser):
     async def form(self) -> None:
         await self.client.post("/echo", data={"a": "1", "b": "two"}, name="form")
 
+    async def upload(self) -> None:
+        files = {"image": ("cat.png", b"\x89PNG-bytes", "image/png")}
+        await self.client.post("/echo", files=files, data={"label": "cat"}, name="upload")
+
 
 def test_names_group_stats_and_counts_equal_the_servers(target: HttpTarget) -> None:
-    plan = closed_plan([user_class("Mixed", [(3, "predict"), (2, "by_id"), (1, "form")])], 4)
+    plan = closed_plan(
+        [user_class("Mixed", [(3, "predict"), (2, "by_id"), (1, "form"), (1, "upload")])], 4
+    )
     out = run(plan, {"Mixed": Mixed}, target.url, seconds=1.0)
     item_hits = sum(n for path, n in target.hits.items() if path.startswith("/item/"))
     assert out.requests("GET", "/item/[id]") == item_hits > 10
     assert len([p for p in target.hits if p.startswith("/item/")]) > 1
-    posts = out.requests("POST", "predict") + out.requests("POST", "form")
+    posts = sum(out.requests("POST", n) for n in ("predict", "form", "upload"))
     assert posts == target.hits["/echo"] > 10
     assert out.exception_counts() == {}
     json_bodies = [b for _, b, h in target.bodies if h.get("content-type") == "application/json"]
     assert json_bodies and all(b == b'{"data":[0.5,0.5,0.5,0.5]}' for b in json_bodies)
     forms = [b for _, b, h in target.bodies if "form-urlencoded" in h.get("content-type", "")]
     assert forms and all(b == b"a=1&b=two" for b in forms)
+    uploads = [b for _, b, h in target.bodies if "multipart" in h.get("content-type", "")]
+    assert uploads and all(b'filename="cat.png"' in b and b"PNG-bytes" in b for b in uploads)
     # Weights 3:2:1 show in the mix (loosely: this is random).
     assert out.requests("POST", "predict") > out.requests("POST", "form")
 

@@ -50,6 +50,12 @@ class CatchResponse:
         self._name = name
         self._response: CaughtResponse | None = None
 
+    def __enter__(self) -> None:
+        raise TypeError("catch_response=True needs `async with`, not `with`")
+
+    def __exit__(self, *_: object) -> None:  # pragma: no cover - __enter__ always raises
+        return None
+
     async def __aenter__(self) -> CaughtResponse:
         response: CaughtResponse = await self._future
         self._response = response

@@ -36,7 +36,8 @@ class ExceptionCounter:
 
     def add(self, task_name: str, exc: BaseException) -> None:
         """Count one exception raised by `task_name` (call inside the `except` block)."""
-        message = str(exc)
+        # The first line names the kind; the traceback sample keeps the rest.
+        message = str(exc).split("\n", 1)[0]
         if len(message) > MAX_MESSAGE:
             message = message[: MAX_MESSAGE - 3] + "..."
         kind = (
