@@ -5,7 +5,9 @@
 
 Two trees are generated, each into one flat package:
 - proto/ (loadforge.v1, loadforge.demo.v1, ...) -> python/loadforge/_proto
-- tests/protos/ (helloworld, used by tests and benches) -> tests/_proto
+- tests/protos/ (helloworld, used by tests and benches) -> tests/_proto, and its message
+  modules (`*_pb2.py`, no stubs) also beside the bench scenarios, which get shipped to
+  workers in the scenario bundle only when they live in the scenario's folder
 
 protoc writes imports that follow the proto package path (`from loadforge.v1 import x_pb2`,
 `from loadforge.demo.v1 import y_pb2`, or `import x_pb2` for a proto at the root); the
@@ -36,6 +38,7 @@ class Tree:
     out: Path
     package: str  # what generated modules import each other from
     docstring: str
+    copies: tuple[Path, ...] = ()  # more folders that get the plain *_pb2.py/.pyi modules
 
 
 TREES = [
@@ -50,8 +53,13 @@ TREES = [
         ROOT / "tests" / "_proto",
         ".",
         "Generated protobuf modules for tests and benches (scripts/gen_proto.py). Do not edit.",
+        (ROOT / "benches" / "scenarios",),
     ),
 ]
+
+
+def _is_message_module(name: str) -> bool:
+    return name.endswith(("_pb2.py", "_pb2.pyi"))
 
 
 def _rewrite(text: str, package: str) -> str:
@@ -91,21 +99,26 @@ def main() -> int:
     stale: list[str] = []
     for tree in TREES:
         files = generate(tree)
-        if args.check:
-            out = tree.out
-            stale += [
-                str((out / n).relative_to(ROOT))
-                for n, t in files.items()
-                if not (out / n).exists() or (out / n).read_text() != t
-            ]
-            stale += [
-                str(p.relative_to(ROOT)) for p in out.glob("*_pb2*.py*") if p.name not in files
-            ]
-            continue
-        tree.out.mkdir(parents=True, exist_ok=True)
-        for name, text in files.items():
-            (tree.out / name).write_text(text)
-        print(f"wrote {len(files)} files to {tree.out.relative_to(ROOT)}")
+        outputs = [(tree.out, files)]
+        outputs += [
+            (folder, {n: t for n, t in files.items() if _is_message_module(n)})
+            for folder in tree.copies
+        ]
+        for out, wanted in outputs:
+            if args.check:
+                stale += [
+                    str((out / n).relative_to(ROOT))
+                    for n, t in wanted.items()
+                    if not (out / n).exists() or (out / n).read_text() != t
+                ]
+                stale += [
+                    str(p.relative_to(ROOT)) for p in out.glob("*_pb2*.py*") if p.name not in wanted
+                ]
+                continue
+            out.mkdir(parents=True, exist_ok=True)
+            for name, text in wanted.items():
+                (out / name).write_text(text)
+            print(f"wrote {len(wanted)} files to {out.relative_to(ROOT)}")
     if stale:
         print(f"stale generated protobuf code: {stale}; run `make proto`")
         return 1

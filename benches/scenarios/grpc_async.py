@@ -1,13 +1,9 @@
 """Bench: a Python `async def` gRPC unary task (compared with a grpc.aio client loop)."""
 
-import sys
-from pathlib import Path
-
+# Generated beside this file from tests/protos/helloworld.proto (scripts/gen_proto.py), so
+# it travels to workers in the scenario bundle.
+from helloworld_pb2 import HelloReply, HelloRequest
 from loadforge import GrpcUser, constant, task
-
-# helloworld messages generated from tests/protos (scripts/gen_proto.py).
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests"))
-from _proto.helloworld_pb2 import HelloReply, HelloRequest
 
 REQUEST = HelloRequest(name="x")
 
