@@ -81,11 +81,26 @@ def parse_multipart(body: bytes, content_type: str) -> list[Part]:
             if head_end < 0:
                 raise MultipartError("part headers not terminated")
             head, content_start = body[head_start:head_end], head_end + 4
-        content_end = body.find(b"\r\n" + delimiter, content_start)
-        if content_end < 0:
-            raise MultipartError("part not terminated by the boundary")
+        content_end = _next_delimiter(body, delimiter, content_start)
         parts.append(_part(head, body[content_start:content_end]))
         pos = content_end + 2 + len(delimiter)
+
+
+def _next_delimiter(body: bytes, delimiter: bytes, start: int) -> int:
+    """Offset of the CRLF before the next real delimiter: one followed by `--` or a line end.
+
+    RFC 2046 forbids the delimiter inside content, but clients that pick short boundaries
+    produce near-misses like `--b-x`; those are content, not a delimiter.
+    """
+    marker = b"\r\n" + delimiter
+    pos = start
+    while (found := body.find(marker, pos)) >= 0:
+        after = body[found + len(marker) : found + len(marker) + 80]
+        padded = after.lstrip(b" \t")  # transport padding may precede the line end
+        if after.startswith(b"--") or padded.startswith(b"\r\n") or not padded:
+            return found
+        pos = found + 1
+    raise MultipartError("part not terminated by the boundary")
 
 
 def _part(head: bytes, data: bytes) -> Part:
