@@ -1,6 +1,6 @@
 """The README's first command: start the demo target, load-test it, print the report.
 
-    make demo        # or: python scripts/demo.py [--users 20] [--run-time 10s]
+make demo        # or: python scripts/demo.py [--users 20] [--run-time 10s]
 """
 
 from __future__ import annotations

@@ -125,7 +125,9 @@ async def arun(
     controller = Controller(plan, ctl_options, on_tick=view)
     port = await controller.start()
     if not local:
-        print(f"loadforge: controller listening on {bind.rsplit(':', 1)[0]}:{port}", file=sys.stderr)
+        print(
+            f"loadforge: controller listening on {bind.rsplit(':', 1)[0]}:{port}", file=sys.stderr
+        )
     workers = LocalWorkers(local, f"127.0.0.1:{port}", ctl_options.token)
     outcome: Outcome | None = None
     try:
@@ -161,7 +163,7 @@ def _live_view(enabled: bool) -> Any:
     return LiveView()
 
 
-class _stop_on_signals:  # noqa: N801 - used as a context manager
+class _stop_on_signals:
     """Ctrl-C / SIGTERM stop the workers cleanly; the run still ends with a report."""
 
     def __init__(self, controller: Controller) -> None:

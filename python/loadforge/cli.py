@@ -151,7 +151,9 @@ def _command_demo(args: argparse.Namespace) -> int:
     from loadforge.demo import main as demo_main
 
     return int(
-        demo_main(["--host", args.host, "--port", str(args.port), "--grpc-port", str(args.grpc_port)])
+        demo_main(
+            ["--host", args.host, "--port", str(args.port), "--grpc-port", str(args.grpc_port)]
+        )
         or 0
     )
 

@@ -138,13 +138,15 @@ class Controller(control_pb2_grpc.ControllerServicer):
             return f"a worker named {hello.worker_id!r} is already connected"
         return ""
 
-    async def Connect(self, request_iterator, context):  # type: ignore[no-untyped-def]  # noqa: N802
+    async def Connect(self, request_iterator, context):
         first = await context.read()
         if first is grpc.aio.EOF or first.WhichOneof("kind") != "hello":
             return
         reason = self._admit(first.hello)
         if reason:
-            await context.write(control_pb2.ControllerMessage(reject=control_pb2.Reject(reason=reason)))
+            await context.write(
+                control_pb2.ControllerMessage(reject=control_pb2.Reject(reason=reason))
+            )
             return
         state = WorkerState(
             id=first.hello.worker_id,
@@ -175,7 +177,7 @@ class Controller(control_pb2_grpc.ControllerServicer):
             with contextlib.suppress(asyncio.CancelledError, grpc.aio.AioRpcError):
                 await asyncio.wait_for(writer, 2.0)
 
-    async def _drain(self, state: WorkerState, context: grpc.aio.ServicerContext) -> None:  # type: ignore[type-arg]
+    async def _drain(self, state: WorkerState, context: grpc.aio.ServicerContext) -> None:
         while (msg := await state.outbox.get()) is not None:
             await context.write(msg)
 

@@ -19,8 +19,8 @@ from typing import Any
 
 import grpc
 
-from loadforge._version import __version__
 from loadforge._proto import control_pb2, control_pb2_grpc, plan_pb2, snapshot_pb2
+from loadforge._version import __version__
 from loadforge.control import allocation, bundle
 from loadforge.control.channel import ChannelSecurity, open_channel
 from loadforge.control.resources import ProcessMeter
@@ -109,7 +109,7 @@ class Worker:
         if msg is grpc.aio.EOF:
             return None
         self._last_heard = time.monotonic()
-        return msg  # type: ignore[no-any-return]
+        return msg
 
     async def _await_plan(self) -> control_pb2.RunPlan:
         while True:
@@ -150,9 +150,7 @@ class Worker:
                 await reader
             last = await self._finish()
         with contextlib.suppress(grpc.aio.AioRpcError):
-            await self._send(
-                control_pb2.WorkerMessage(done=control_pb2.Done(last=last))
-            )
+            await self._send(control_pb2.WorkerMessage(done=control_pb2.Done(last=last)))
             await self._call.done_writing()
         # Wait for the controller to close the stream so the Done is not lost.
         with contextlib.suppress(ControllerLost, TimeoutError):

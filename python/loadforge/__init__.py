@@ -1,0 +1,1 @@
+"""loadforge: load generation for HTTP and gRPC services."""
