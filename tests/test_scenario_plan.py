@@ -10,6 +10,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import orjson
 import pytest
+
 from loadforge._proto import plan_pb2
 from loadforge.scenario import (
     ConfigError,
@@ -235,6 +236,9 @@ def test_unary_serializes_once() -> None:
     template = spec.to_proto("http://127.0.0.1:50051")
     assert template.url == "http://127.0.0.1:50051/helloworld.Greeter/SayHello"
     assert template.protocol == plan_pb2.PROTOCOL_GRPC
+    assert template.method == "POST"  # on the wire; statistics say "GRPC <name>"
+    assert spec.endpoint == "GRPC /helloworld.Greeter/SayHello"
+    assert dict((h.name, h.value) for h in template.headers) == {"x-team": "a"}
     with pytest.raises(ScenarioError):
         unary("SayHello", wrappers_pb2.StringValue())
 

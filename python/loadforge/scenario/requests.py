@@ -72,8 +72,10 @@ class RequestSpec:
 
     def to_proto(self, host: str) -> plan_pb2.RequestTemplate:
         """The engine's `RequestTemplate`, resolved against `host`."""
+        # gRPC calls are POSTs on the wire; the engine files them under "GRPC <name>".
+        grpc = self.protocol == plan_pb2.PROTOCOL_GRPC
         return plan_pb2.RequestTemplate(
-            method=self.method,
+            method="POST" if grpc else self.method,
             url=self.url(host),
             headers=[plan_pb2.Header(name=k, value=v) for k, v in self.headers],
             body=self.body,
