@@ -6,6 +6,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+
 from loadforge.scenario import ScenarioError, load_scenario
 
 HEADER = "from loadforge.scenario import HttpUser, task, between, constant, get, post, tag\n"
@@ -362,3 +363,30 @@ def test_module_level_function_tasks_are_attached(tmp_path: Path) -> None:
     (only,) = spec.tasks
     assert only.weight == 2
     assert getattr(spec.cls, only.python or "").__name__ == "visit"
+
+
+def test_bundle_takes_packages_but_not_plain_folders(tmp_path: Path) -> None:
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "payload_pb2.py").write_text("X = 1\n")
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "plain" / "other.py").write_text("Y = 2\n")
+    path = write(
+        tmp_path,
+        """
+        import sys
+        sys.path.append(str(__import__("pathlib").Path(__file__).parent / "plain"))
+        import other
+        from pkg import payload_pb2
+
+        class Api(HttpUser):
+            tasks = [get("/")]
+    """,
+        name="bundled_scenario.py",
+    )
+    scenario = load_scenario(path)
+    assert sorted(f.path for f in scenario.bundle.files) == [
+        "bundled_scenario.py",
+        "pkg/__init__.py",
+        "pkg/payload_pb2.py",
+    ]

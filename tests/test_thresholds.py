@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from loadforge._core import Histogram
 from loadforge._proto import plan_pb2, snapshot_pb2
 from loadforge.stats import RunStats
@@ -116,3 +117,14 @@ def test_evaluate_observed_values() -> None:
         "unit": "ratio",
         "passed": False,
     }
+
+
+def test_dict_form_with_abort_on_fail_round_trips_through_the_plan() -> None:
+    t = parse_threshold(
+        {"expr": "p99 < 1s", "scope": "GET /x", "abort_on_fail": True, "abort_grace_s": 10}
+    )
+    assert (t.scope, t.abort_on_fail, t.abort_grace_s) == ("GET /x", True, 10.0)
+    again = parse_threshold(t.to_proto())
+    assert again == t
+    with pytest.raises(ThresholdError):
+        parse_threshold({"expr": "p99 < 1s", "abort": True})

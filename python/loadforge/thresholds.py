@@ -8,10 +8,11 @@ compared in milliseconds; units `us`, `ms`, `s`, `m`, bare numbers are ms), `rps
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import operator
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -59,7 +60,9 @@ class Threshold:
     op: str
     value: float
     percentile: float | None = None
+    # Stop the run early once this fails (after `abort_grace_s` seconds of running).
     abort_on_fail: bool = False
+    abort_grace_s: float = 0.0
 
     @property
     def unit(self) -> str:
@@ -73,7 +76,10 @@ class Threshold:
 
     def to_proto(self) -> plan_pb2.Threshold:
         return plan_pb2.Threshold(
-            scope=self.scope, expr=self.expr, abort_on_fail=self.abort_on_fail
+            scope=self.scope,
+            expr=self.expr,
+            abort_on_fail=self.abort_on_fail,
+            abort_grace_s=self.abort_grace_s,
         )
 
 
@@ -172,11 +178,26 @@ def parse_expr(expr: str, scope: str = TOTAL, *, abort_on_fail: bool = False) ->
 
 def parse_threshold(item: Any) -> Threshold:
     """Parse a string (`"p95 < 2s"`, `"POST /predict: p99 < 500ms"`), a `(scope, expr)`
-    tuple, a `Threshold` or a `plan_pb2.Threshold`."""
+    tuple, a dict (`{"expr": ..., "scope": ..., "abort_on_fail": True, "abort_grace_s": 10}`),
+    a `Threshold` or a `plan_pb2.Threshold`."""
     if isinstance(item, Threshold):
         return item
     if isinstance(item, plan_pb2.Threshold):
-        return parse_expr(item.expr, item.scope or TOTAL, abort_on_fail=item.abort_on_fail)
+        parsed = parse_expr(item.expr, item.scope or TOTAL, abort_on_fail=item.abort_on_fail)
+        return dataclasses.replace(parsed, abort_grace_s=item.abort_grace_s)
+    if isinstance(item, Mapping):
+        unknown = set(item) - {"expr", "scope", "abort_on_fail", "abort_grace_s"}
+        if "expr" not in item or unknown:
+            raise ThresholdError(
+                f"threshold dict takes expr, scope, abort_on_fail, abort_grace_s; got {item!r}"
+            )
+        parsed = parse_expr(
+            item["expr"], item.get("scope", TOTAL), abort_on_fail=bool(item.get("abort_on_fail"))
+        )
+        grace = item.get("abort_grace_s", 0.0)
+        if isinstance(grace, bool) or not isinstance(grace, int | float) or grace < 0:
+            raise ThresholdError(f"abort_grace_s must be seconds >= 0, got {grace!r}")
+        return dataclasses.replace(parsed, abort_grace_s=float(grace))
     if isinstance(item, tuple):
         if len(item) != 2 or not all(isinstance(p, str) for p in item):
             raise ThresholdError(f"threshold tuple must be (scope, expr), got {item!r}")

@@ -34,12 +34,18 @@ def build_bundle(
 
 
 def local_modules(root: Path, module_files: Iterable[str | None]) -> list[Path]:
-    """The module files that live under `root` (helpers, generated *_pb2.py)."""
+    """The module files importable from `root`: `root/x.py` and packages `root/pkg/...`
+    (helpers, generated *_pb2.py). Files under plain folders are not importable from
+    `root`, so they are left out."""
     found = []
     for name in module_files:
         if not name or not name.endswith(".py"):
             continue
         path = Path(name).resolve()
-        if path.is_relative_to(root) and "__pycache__" not in path.parts:
+        if not path.is_relative_to(root) or "__pycache__" in path.parts:
+            continue
+        parts = path.relative_to(root).parts
+        folders = [root.joinpath(*parts[:i]) for i in range(1, len(parts))]
+        if all((folder / "__init__.py").is_file() for folder in folders):
             found.append(path)
     return found

@@ -218,7 +218,9 @@ def load_scenario(
         if file is None:
             raise ScenarioError(f"{classes[0].__name__} is not defined in a file")
         scenario_path = Path(file).resolve()
-        modules: list[Path] = []
+        # Workers import the same file from the bundle: ship the helpers it has imported.
+        loaded = [getattr(m, "__file__", None) for m in list(sys.modules.values())]
+        modules = local_modules(scenario_path.parent, loaded)
     else:
         scenario_path = Path(path).resolve()
         if not scenario_path.is_file():
