@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from rich.console import Console
+
 from loadforge._core import Histogram
 from loadforge._proto import plan_pb2, snapshot_pb2
 from loadforge.report.console import LiveView, print_summary
@@ -16,7 +18,6 @@ from loadforge.report.csv_report import write_csv
 from loadforge.report.json_report import write_json
 from loadforge.result import Result, ThresholdsFailed, WorkerResult
 from loadforge.stats import RunStats
-from rich.console import Console
 
 # Locust 2.x's exact header lines (locust/stats.py, StatsCSV / StatsCSVFileWriter).
 LOCUST_STATS_HEADER = (

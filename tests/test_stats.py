@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 import pytest
+
 from loadforge._core import Histogram
 from loadforge._proto import snapshot_pb2
 from loadforge.stats import RunStats
