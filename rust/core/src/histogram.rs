@@ -126,9 +126,7 @@ impl Histogram {
             .deserialize(&mut std::io::Cursor::new(data))
             .map_err(|e| Error::Histogram(format!("invalid HdrHistogram V2 data: {e:?}")))?;
         let mut h = Self::new();
-        if decoded.low() == LOWEST_US
-            && decoded.high() == HIGHEST_US
-            && decoded.sigfig() == SIGFIGS
+        if decoded.low() == LOWEST_US && decoded.high() == HIGHEST_US && decoded.sigfig() == SIGFIGS
         {
             h.inner = decoded;
             h.inner.auto(false);

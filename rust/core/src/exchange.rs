@@ -1,0 +1,183 @@
+//! One request from start to recorded result: timeout, protocol exchange, checks, and the
+//! sample in the thread's recorder. A request cut off by the engine stopping is counted
+//! once, as `timeout`, by a drop guard.
+
+use std::time::{Duration, Instant};
+
+use crate::net::{Keep, RequestError, Response};
+use crate::plan::{Protocol, Template};
+use crate::recorder::{ErrorKind, Sample};
+use crate::session::{Net, Session};
+use crate::worker::ThreadCtx;
+
+/// How latency is measured for this request.
+#[derive(Clone, Copy, Default)]
+pub struct Timing {
+    /// How late the request started against its intended start (open model).
+    pub start_delay: Duration,
+    /// Record the uncorrected service time too (open model).
+    pub service: bool,
+    /// Expected interval for coordinated-omission correction, µs (0 = none).
+    pub correct_interval_us: u64,
+}
+
+/// Options of one call.
+#[derive(Clone, Copy)]
+pub struct Call {
+    pub timing: Timing,
+    pub keep: Keep,
+    /// Record into the thread's recorder (false: the caller records it itself).
+    pub record: bool,
+    pub timeout: Option<Duration>,
+}
+
+/// A finished exchange as the caller sees it.
+pub struct Outcome {
+    pub elapsed: Duration,
+    pub result: Result<Response, RequestError>,
+}
+
+struct CutOffGuard<'a> {
+    thread: &'a ThreadCtx,
+    endpoint: u32,
+    start: Instant,
+    timing: Timing,
+    armed: bool,
+}
+
+impl Drop for CutOffGuard<'_> {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        let elapsed = self.start.elapsed();
+        let kind = ErrorKind::Timeout;
+        let message = "cut off when the engine stopped";
+        record(
+            self.thread,
+            self.endpoint,
+            elapsed,
+            self.timing,
+            0,
+            0,
+            0,
+            0,
+            Some((&kind, &message)),
+        );
+    }
+}
+
+/// Runs `tpl` on `session` and records the result.
+pub async fn execute(
+    net: &Net,
+    thread: &ThreadCtx,
+    session: &mut Session,
+    tpl: &Template,
+    call: Call,
+) -> Outcome {
+    let start = Instant::now();
+    let mut guard = CutOffGuard {
+        thread,
+        endpoint: tpl.endpoint,
+        start,
+        timing: call.timing,
+        armed: call.record,
+    };
+    let keep = Keep {
+        body: call.keep.body || tpl.keep_body,
+        headers: call.keep.headers,
+    };
+    let send = session.send(net, &thread.h2, tpl, keep);
+    let result = match call.timeout {
+        Some(limit) => match tokio::time::timeout(limit, send).await {
+            Ok(r) => r,
+            Err(_) => Err(RequestError::new(ErrorKind::Timeout, "request timed out")),
+        },
+        None => send.await,
+    };
+    let elapsed = start.elapsed();
+    guard.armed = false;
+    if call.record {
+        let bytes_sent = match tpl.protocol {
+            Protocol::Http1 => tpl.h1_bytes.len() as u64,
+            _ => tpl.body.len() as u64,
+        };
+        match &result {
+            Ok(resp) => {
+                let verdict = judge(tpl, resp);
+                let error = verdict.as_ref().err();
+                record(
+                    thread,
+                    tpl.endpoint,
+                    elapsed,
+                    call.timing,
+                    resp.status,
+                    resp.bytes_received,
+                    bytes_sent,
+                    resp.messages,
+                    error.map(|(k, m)| (k, m as &dyn std::fmt::Display)),
+                );
+            }
+            Err(e) => record(
+                thread,
+                tpl.endpoint,
+                elapsed,
+                call.timing,
+                0,
+                0,
+                bytes_sent,
+                0,
+                Some((&e.kind, &e.detail)),
+            ),
+        }
+    }
+    Outcome { elapsed, result }
+}
+
+/// Whether a response that arrived counts as a success.
+pub fn judge(tpl: &Template, resp: &Response) -> Result<(), (ErrorKind, String)> {
+    if tpl.protocol == Protocol::Grpc {
+        if resp.status != 200 {
+            return Err((
+                ErrorKind::HttpStatus,
+                format!("HTTP status {}", resp.status),
+            ));
+        }
+        return match &resp.grpc_status {
+            Some((0, _)) | None => Ok(()),
+            Some((code, message)) => Err((ErrorKind::Grpc(*code), message.clone())),
+        };
+    }
+    tpl.check.evaluate(resp.status, &resp.body)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn record(
+    thread: &ThreadCtx,
+    endpoint: u32,
+    elapsed: Duration,
+    timing: Timing,
+    status: u16,
+    bytes_received: u64,
+    bytes_sent: u64,
+    messages: u64,
+    error: Option<(&ErrorKind, &dyn std::fmt::Display)>,
+) {
+    let service_us = elapsed.as_micros() as u64;
+    let sample = Sample {
+        endpoint,
+        latency_us: service_us + timing.start_delay.as_micros() as u64,
+        service_us: timing.service.then_some(service_us),
+        correct_interval_us: timing.correct_interval_us,
+        status,
+        bytes_received,
+        bytes_sent,
+        messages,
+        error,
+    };
+    thread
+        .recorder
+        .lock()
+        .expect("recorder poisoned")
+        .record(&sample);
+}

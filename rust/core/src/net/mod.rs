@@ -1,0 +1,97 @@
+//! Network clients: TCP/TLS connection set-up, HTTP/1.1, HTTP/2 and gRPC exchanges.
+
+pub mod connect;
+pub mod http1;
+pub mod http2;
+pub mod stream;
+pub mod tls;
+
+use std::fmt;
+use std::io;
+
+use bytes::Bytes;
+
+use crate::recorder::ErrorKind;
+
+/// A request that failed below the HTTP status level. The message is formatted only
+/// when it becomes an interval's sample.
+#[derive(Debug)]
+pub struct RequestError {
+    pub kind: ErrorKind,
+    pub detail: Detail,
+}
+
+/// Why a request failed, unformatted.
+#[derive(Debug)]
+pub enum Detail {
+    Static(&'static str),
+    Io(io::Error),
+    Text(String),
+}
+
+impl fmt::Display for Detail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Static(s) => f.write_str(s),
+            Self::Io(e) => write!(f, "{e}"),
+            Self::Text(s) => f.write_str(s),
+        }
+    }
+}
+
+impl RequestError {
+    pub fn new(kind: ErrorKind, detail: &'static str) -> Self {
+        Self {
+            kind,
+            detail: Detail::Static(detail),
+        }
+    }
+
+    pub fn text(kind: ErrorKind, detail: String) -> Self {
+        Self {
+            kind,
+            detail: Detail::Text(detail),
+        }
+    }
+
+    /// Classifies an I/O error on an established connection.
+    pub fn io(e: io::Error) -> Self {
+        let kind = match e.kind() {
+            io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::BrokenPipe
+            | io::ErrorKind::UnexpectedEof => ErrorKind::Reset,
+            io::ErrorKind::TimedOut => ErrorKind::Timeout,
+            io::ErrorKind::ConnectionRefused => ErrorKind::ConnectRefused,
+            io::ErrorKind::InvalidData => ErrorKind::Protocol,
+            _ => ErrorKind::Io,
+        };
+        Self {
+            kind,
+            detail: Detail::Io(e),
+        }
+    }
+}
+
+/// What the caller wants kept from a response.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Keep {
+    pub body: bool,
+    pub headers: bool,
+}
+
+/// A response, with only what was asked for kept.
+#[derive(Debug, Default)]
+pub struct Response {
+    pub status: u16,
+    /// Response headers (and gRPC trailers), when kept.
+    pub headers: Vec<(String, String)>,
+    /// Body (gRPC: the first message, unframed), when kept.
+    pub body: Bytes,
+    /// Bytes received for this response, head included where the protocol shows it.
+    pub bytes_received: u64,
+    /// gRPC status (None for plain HTTP).
+    pub grpc_status: Option<(u32, String)>,
+    /// gRPC messages received.
+    pub messages: u64,
+}

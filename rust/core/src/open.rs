@@ -1,0 +1,145 @@
+//! The open model: each runtime thread starts its share of iterations on a schedule
+//! (rate / threads, phase-shifted), whatever the server does. Latency counts from the
+//! intended start; iterations refused by the in-flight cap are counted as dropped.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::events::Event;
+use crate::exchange::{execute, Call, Timing};
+use crate::net::Keep;
+use crate::plan::Model;
+use crate::shared::{ActiveGuard, Shared};
+use crate::stages;
+use crate::worker::ThreadCtx;
+
+/// Longest sleep between re-reading the rate (so `scale` and ramps take effect).
+const MAX_STEP: Duration = Duration::from_millis(50);
+
+/// The arrival rate at `elapsed` (iterations per second for the whole engine).
+pub fn rate_at(shared: &Shared, elapsed: Duration) -> f64 {
+    if !shared.plan.stages.is_empty() && !shared.scaled.load(Ordering::Relaxed) {
+        stages::target_at(&shared.plan.stages, elapsed).unwrap_or(0.0)
+    } else {
+        shared.rate()
+    }
+}
+
+/// Runs thread `thread.index`'s arrivals until the engine stops.
+pub async fn run_arrivals(shared: Arc<Shared>, thread: Arc<ThreadCtx>) {
+    let Model::Open { max_in_flight, .. } = shared.plan.model else {
+        return;
+    };
+    let n = shared.threads.len() as f64;
+    let t0 = *shared.t0.get().expect("started");
+    let mut rng = fastrand::Rng::with_seed(0xA11CE ^ thread.index as u64);
+    // Progress towards this thread's next arrival, in arrivals; thread k of n first fires
+    // after k/n of a global interval, so the threads interleave evenly.
+    let mut progress = 1.0 - thread.index as f64 / n;
+    let mut at = Duration::ZERO;
+    loop {
+        if shared.stopping() {
+            return;
+        }
+        while progress >= 1.0 - 1e-9 {
+            progress -= 1.0;
+            if !shared.take_iteration() {
+                return;
+            }
+            start_iteration(&shared, &thread, &mut rng, t0 + at, max_in_flight);
+        }
+        let rate = rate_at(&shared, at) / n;
+        let step = if rate <= 0.0 {
+            MAX_STEP
+        } else {
+            // Use the rate half-way through the step so ramps are followed closely.
+            let first = Duration::from_secs_f64(((1.0 - progress) / rate).min(0.05));
+            let mid = rate_at(&shared, at + first / 2) / n;
+            if mid > 0.0 {
+                Duration::from_secs_f64(((1.0 - progress) / mid).min(0.05))
+            } else {
+                first
+            }
+        };
+        let r = rate_at(&shared, at + step / 2) / n;
+        progress += r * step.as_secs_f64();
+        at += step;
+        let when = t0 + at;
+        if when > Instant::now() {
+            tokio::time::sleep_until(when.into()).await;
+        }
+    }
+}
+
+fn start_iteration(
+    shared: &Arc<Shared>,
+    thread: &Arc<ThreadCtx>,
+    rng: &mut fastrand::Rng,
+    intended: Instant,
+    max_in_flight: u32,
+) {
+    let in_flight = shared.in_flight.fetch_add(1, Ordering::AcqRel);
+    if max_in_flight != 0 && in_flight >= max_in_flight {
+        shared.in_flight.fetch_sub(1, Ordering::AcqRel);
+        thread.recorder.lock().expect("poisoned").dropped_iterations += 1;
+        return;
+    }
+    let Some(class) = pick_class(shared, rng) else {
+        shared.in_flight.fetch_sub(1, Ordering::AcqRel);
+        return;
+    };
+    let delay = Instant::now().saturating_duration_since(intended);
+    if shared.plan.classes[class].python {
+        shared.events.push(Event::Iteration {
+            iteration_id: shared.new_id(),
+            class_index: class as u32,
+            start_delay_us: delay.as_micros() as u64,
+        });
+        return;
+    }
+    let task = shared.plan.classes[class].pick_task(rng).cloned();
+    let Some(tpl) = task else {
+        shared.in_flight.fetch_sub(1, Ordering::AcqRel);
+        return;
+    };
+    let active = ActiveGuard::new(shared);
+    let shared = shared.clone();
+    let th = thread.clone();
+    tokio::spawn(async move {
+        let _active = active;
+        let mut session = th.take_session();
+        let call = Call {
+            timing: Timing {
+                start_delay: Instant::now().saturating_duration_since(intended),
+                service: true,
+                correct_interval_us: 0,
+            },
+            keep: Keep::default(),
+            record: true,
+            timeout: shared.plan.request_timeout,
+        };
+        let outcome = execute(&shared.net, &th, &mut session, &tpl, call).await;
+        drop(outcome);
+        th.put_session(session);
+        th.recorder.lock().expect("poisoned").iterations += 1;
+        shared.in_flight.fetch_sub(1, Ordering::AcqRel);
+    });
+}
+
+fn pick_class(shared: &Shared, rng: &mut fastrand::Rng) -> Option<usize> {
+    let classes = &shared.plan.classes;
+    let total: u64 = classes.iter().map(|c| u64::from(c.weight.max(1))).sum();
+    if total == 0 {
+        return None;
+    }
+    let mut x = rng.u64(0..total);
+    for (i, c) in classes.iter().enumerate() {
+        let w = u64::from(c.weight.max(1));
+        if x < w {
+            return Some(i);
+        }
+        x -= w;
+    }
+    None
+}

@@ -1,0 +1,330 @@
+//! Real loopback servers and plan builders for the engine's integration tests.
+#![allow(dead_code)]
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::{Request, Response};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use loadforge_core::proto;
+use prost::Message;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+/// A running test server: its address and how many requests it answered.
+pub struct Server {
+    pub addr: SocketAddr,
+    pub hits: Arc<AtomicU64>,
+}
+
+impl Server {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub fn hits(&self) -> u64 {
+        self.hits.load(Ordering::SeqCst)
+    }
+}
+
+async fn route(
+    req: Request<Incoming>,
+    hits: Arc<AtomicU64>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let path = req.uri().path().to_owned();
+    let query = req.uri().query().unwrap_or("").to_owned();
+    if path == "/stall" {
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+    }
+    if path == "/slow" {
+        let ms: u64 = query
+            .strip_prefix("ms=")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(100);
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+    }
+    // Count when the answer is about to go out, so a stalled request is not counted.
+    hits.fetch_add(1, Ordering::SeqCst);
+    let (status, body): (u16, &'static str) = match path.as_str() {
+        "/json" => (200, r#"{"result":{"label":"cat","score":0.9}}"#),
+        "/status/500" => (500, "boom"),
+        "/status/404" => (404, "missing"),
+        _ => (200, "hello world"),
+    };
+    let mut resp = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
+    *resp.status_mut() = hyper::StatusCode::from_u16(status).unwrap();
+    Ok(resp)
+}
+
+/// Which protocol the hyper server speaks.
+#[derive(Clone, Copy)]
+pub enum Proto {
+    Http1,
+    H2c,
+}
+
+/// Starts a hyper server on its own thread.
+pub fn hyper_server(proto: Proto) -> Server {
+    let hits = Arc::new(AtomicU64::new(0));
+    let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    std_listener.set_nonblocking(true).unwrap();
+    let addr = std_listener.local_addr().unwrap();
+    let h = hits.clone();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = TcpListener::from_std(std_listener).unwrap();
+            loop {
+                let (stream, _) = listener.accept().await.unwrap();
+                let h = h.clone();
+                tokio::spawn(async move {
+                    let svc = hyper::service::service_fn(move |req| route(req, h.clone()));
+                    let io = TokioIo::new(stream);
+                    match proto {
+                        Proto::Http1 => {
+                            let _ = hyper::server::conn::http1::Builder::new()
+                                .serve_connection(io, svc)
+                                .await;
+                        }
+                        Proto::H2c => {
+                            let _ = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+                                .serve_connection(io, svc)
+                                .await;
+                        }
+                    }
+                });
+            }
+        });
+    });
+    Server { addr, hits }
+}
+
+/// A raw TCP server: `handler` gets each connection's request head and decides.
+pub fn raw_server<F>(handler: F) -> Server
+where
+    F: Fn(&[u8]) -> RawReply + Send + Sync + 'static,
+{
+    let hits = Arc::new(AtomicU64::new(0));
+    let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    std_listener.set_nonblocking(true).unwrap();
+    let addr = std_listener.local_addr().unwrap();
+    let h = hits.clone();
+    let handler = Arc::new(handler);
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = TcpListener::from_std(std_listener).unwrap();
+            loop {
+                let (mut stream, _) = listener.accept().await.unwrap();
+                let h = h.clone();
+                let handler = handler.clone();
+                tokio::spawn(async move {
+                    let mut buf = Vec::new();
+                    let mut chunk = [0u8; 4096];
+                    loop {
+                        let n = match stream.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => n,
+                        };
+                        buf.extend_from_slice(&chunk[..n]);
+                        while let Some(end) = find(&buf, b"\r\n\r\n") {
+                            let head: Vec<u8> = buf.drain(..end + 4).collect();
+                            h.fetch_add(1, Ordering::SeqCst);
+                            match handler(&head) {
+                                RawReply::Bytes(b) => {
+                                    if stream.write_all(&b).await.is_err() {
+                                        return;
+                                    }
+                                }
+                                RawReply::BytesThenClose(b) => {
+                                    let _ = stream.write_all(&b).await;
+                                    return;
+                                }
+                                RawReply::Reset => {
+                                    let std = stream.into_std().unwrap();
+                                    let sock = socket_linger_zero(std);
+                                    drop(sock);
+                                    return;
+                                }
+                                RawReply::Never => {
+                                    tokio::time::sleep(Duration::from_secs(3600)).await;
+                                    return;
+                                }
+                            }
+                        }
+                    }
+                });
+            }
+        });
+    });
+    Server { addr, hits }
+}
+
+fn socket_linger_zero(s: std::net::TcpStream) -> std::net::TcpStream {
+    use std::os::fd::AsRawFd;
+    let linger = libc_linger();
+    // SAFETY: setsockopt on an fd we own, with a correctly sized struct.
+    unsafe {
+        libc::setsockopt(
+            s.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            (&linger as *const libc::linger).cast(),
+            std::mem::size_of::<libc::linger>() as u32,
+        );
+    }
+    s
+}
+
+fn libc_linger() -> libc::linger {
+    libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    }
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// What the raw server does with one request.
+pub enum RawReply {
+    Bytes(Vec<u8>),
+    BytesThenClose(Vec<u8>),
+    Reset,
+    Never,
+}
+
+/// A request template.
+pub fn get(url: &str, name: &str) -> proto::RequestTemplate {
+    proto::RequestTemplate {
+        method: "GET".into(),
+        url: url.into(),
+        name: name.into(),
+        ..Default::default()
+    }
+}
+
+/// One declarative user class with weighted request tasks.
+pub fn class(name: &str, tasks: Vec<(u32, proto::RequestTemplate)>) -> proto::UserClass {
+    proto::UserClass {
+        name: name.into(),
+        weight: 1,
+        tasks: tasks
+            .into_iter()
+            .map(|(weight, r)| proto::Task {
+                weight,
+                kind: Some(proto::task::Kind::Request(r)),
+            })
+            .collect(),
+        ..Default::default()
+    }
+}
+
+pub fn closed(users: u32, spawn_rate: f64) -> Option<proto::load_profile::Model> {
+    Some(proto::load_profile::Model::Closed(proto::ClosedModel {
+        users,
+        spawn_rate,
+    }))
+}
+
+pub fn open(rate: f64, max_in_flight: u32) -> Option<proto::load_profile::Model> {
+    Some(proto::load_profile::Model::Open(proto::OpenModel {
+        rate,
+        max_in_flight,
+    }))
+}
+
+/// A plan with sane test defaults.
+pub fn plan(
+    users: Vec<proto::UserClass>,
+    model: Option<proto::load_profile::Model>,
+    run_time_s: f64,
+    iterations: u64,
+) -> proto::EnginePlan {
+    proto::EnginePlan {
+        users,
+        profile: Some(proto::LoadProfile {
+            model,
+            stages: vec![],
+            run_time_s,
+            iterations,
+        }),
+        connect_timeout_s: 2.0,
+        request_timeout_s: 5.0,
+        threads: 2,
+        stop_timeout_s: 2.0,
+        ..Default::default()
+    }
+}
+
+/// Runs a plan to completion (it must finish by itself) and returns every snapshot.
+pub fn run_to_end(plan: &proto::EnginePlan, limit: Duration) -> Vec<proto::Snapshot> {
+    let engine = loadforge_core::Engine::new(&plan.encode_to_vec()).unwrap();
+    engine.start().unwrap();
+    let mut snaps = Vec::new();
+    let finished = engine.wait(limit);
+    snaps.push(engine.snapshot());
+    snaps.push(engine.stop(Duration::from_secs(1)));
+    assert!(finished, "engine did not finish by itself within {limit:?}");
+    snaps
+}
+
+/// Totals over snapshots for one endpoint name.
+#[derive(Debug, Default)]
+pub struct Totals {
+    pub requests: u64,
+    pub failures: u64,
+    pub errors: Vec<(String, u64, String)>,
+    pub statuses: std::collections::HashMap<u32, u64>,
+    pub latency: loadforge_core::Histogram,
+    pub service: loadforge_core::Histogram,
+    pub iterations: u64,
+    pub dropped: u64,
+    pub bytes_received: u64,
+}
+
+pub fn totals(snaps: &[proto::Snapshot], name: &str) -> Totals {
+    let mut t = Totals::default();
+    for s in snaps {
+        t.iterations += s.iterations;
+        t.dropped += s.dropped_iterations;
+        for e in s.endpoints.iter().filter(|e| e.name == name) {
+            t.requests += e.requests;
+            t.failures += e.failures;
+            t.bytes_received += e.bytes_received;
+            for (k, v) in &e.status_codes {
+                *t.statuses.entry(*k).or_default() += v;
+            }
+            for err in &e.errors {
+                match t.errors.iter_mut().find(|x| x.0 == err.kind) {
+                    Some(x) => x.1 += err.count,
+                    None => t
+                        .errors
+                        .push((err.kind.clone(), err.count, err.sample.clone())),
+                }
+            }
+            t.latency
+                .add(&loadforge_core::Histogram::decode(&e.latency).unwrap())
+                .unwrap();
+            if !e.service_latency.is_empty() {
+                t.service
+                    .add(&loadforge_core::Histogram::decode(&e.service_latency).unwrap())
+                    .unwrap();
+            }
+        }
+    }
+    t
+}

@@ -1,0 +1,203 @@
+//! `loadforge._core.Engine`: runs an `EnginePlan`, hands out `Snapshot` bytes, and serves
+//! the Python task runtime (events, submit, record).
+
+use std::time::Duration;
+
+use prost::Message;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyList, PyTuple};
+
+use loadforge_core::{Event, Submission};
+
+use crate::errors::CoreError;
+use crate::gil::without_gil;
+
+/// Runs one `EnginePlan` (plan.proto, serialized) on Rust runtime threads.
+///
+/// >>> engine = Engine(plan.SerializeToString()); engine.start()
+/// >>> snap = Snapshot.FromString(engine.snapshot())
+#[pyclass(module = "loadforge._core", name = "Engine")]
+pub struct PyEngine {
+    inner: loadforge_core::Engine,
+}
+
+fn seconds(s: f64) -> PyResult<Duration> {
+    Duration::try_from_secs_f64(s.max(0.0))
+        .map_err(|_| pyo3::exceptions::PyValueError::new_err(format!("invalid seconds: {s}")))
+}
+
+#[pymethods]
+impl PyEngine {
+    #[new]
+    fn new(py: Python<'_>, plan: &[u8]) -> Result<Self, CoreError> {
+        let plan = plan.to_vec();
+        let inner = without_gil(py, move || loadforge_core::Engine::new(&plan))?;
+        Ok(Self { inner })
+    }
+
+    /// Starts the runtimes; returns at once.
+    fn start(&self, py: Python<'_>) -> Result<(), CoreError> {
+        Ok(without_gil(py, || self.inner.start())?)
+    }
+
+    /// Changes target users (closed model) or arrival rate (open model).
+    #[pyo3(signature = (users = None, rate = None))]
+    fn scale(&self, users: Option<u32>, rate: Option<f64>) -> Result<(), CoreError> {
+        Ok(self.inner.scale(users, rate)?)
+    }
+
+    /// Snapshot (snapshot.proto) bytes for the interval since the previous call.
+    fn snapshot<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        let bytes = without_gil(py, || self.inner.snapshot().encode_to_vec());
+        PyBytes::new(py, &bytes)
+    }
+
+    /// Graceful stop; returns the final interval's Snapshot bytes.
+    #[pyo3(signature = (timeout_s = 5.0))]
+    fn stop<'py>(&self, py: Python<'py>, timeout_s: f64) -> PyResult<Bound<'py, PyBytes>> {
+        let timeout = seconds(timeout_s)?;
+        let bytes = without_gil(py, || self.inner.stop(timeout).encode_to_vec());
+        Ok(PyBytes::new(py, &bytes))
+    }
+
+    /// True once the engine finished (run time / iterations reached, or stopped).
+    fn wait(&self, py: Python<'_>, timeout_s: f64) -> PyResult<bool> {
+        let timeout = seconds(timeout_s)?;
+        Ok(without_gil(py, || self.inner.wait(timeout)))
+    }
+
+    #[getter]
+    fn running(&self) -> bool {
+        self.inner.running()
+    }
+
+    #[getter]
+    fn users(&self) -> u32 {
+        self.inner.users()
+    }
+
+    /// An fd that is readable while events wait (register it with the event loop).
+    fn event_fd(&self) -> i32 {
+        self.inner.event_fd()
+    }
+
+    /// Drains waiting events as tuples (see docs/architecture.md).
+    fn take_events<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let events = self.inner.take_events();
+        let list = PyList::empty(py);
+        for event in events {
+            let tuple: Bound<'py, PyTuple> = match event {
+                Event::Completed {
+                    token,
+                    status,
+                    headers,
+                    body,
+                    elapsed_us,
+                    error_kind,
+                    error_message,
+                } => (
+                    0u8,
+                    token,
+                    status,
+                    headers,
+                    PyBytes::new(py, &body),
+                    elapsed_us,
+                    error_kind,
+                    error_message,
+                )
+                    .into_pyobject(py)?,
+                Event::StartUser {
+                    user_id,
+                    class_index,
+                } => (1u8, user_id, class_index).into_pyobject(py)?,
+                Event::StopUser { user_id } => (2u8, user_id).into_pyobject(py)?,
+                Event::Iteration {
+                    iteration_id,
+                    class_index,
+                    start_delay_us,
+                } => (3u8, iteration_id, class_index, start_delay_us).into_pyobject(py)?,
+            };
+            list.append(tuple)?;
+        }
+        Ok(list)
+    }
+
+    /// Runs a request for a Python task; completion arrives as a `(0, token, ...)` event.
+    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (token, method, url, headers, body, name, *, protocol = 0, record = true,
+                        timeout_s = 0.0, intended_start_delay_us = 0))]
+    fn submit(
+        &self,
+        token: u64,
+        method: String,
+        url: String,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+        name: String,
+        protocol: i32,
+        record: bool,
+        timeout_s: f64,
+        intended_start_delay_us: u64,
+    ) -> PyResult<()> {
+        let timeout = (timeout_s > 0.0).then(|| seconds(timeout_s)).transpose()?;
+        self.inner
+            .submit(Submission {
+                token,
+                method,
+                url,
+                headers,
+                body,
+                name,
+                protocol,
+                record,
+                timeout,
+                intended_start_delay: Duration::from_micros(intended_start_delay_us),
+            })
+            .map_err(|e| PyErr::from(CoreError(e)))
+    }
+
+    /// Records a result measured in Python (e.g. `catch_response`).
+    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (method, name, elapsed_us, *, ok = true, status = 0, bytes_received = 0,
+                        error_kind = "", error_message = ""))]
+    fn record(
+        &self,
+        method: &str,
+        name: &str,
+        elapsed_us: u64,
+        ok: bool,
+        status: u16,
+        bytes_received: u64,
+        error_kind: &str,
+        error_message: &str,
+    ) {
+        self.inner.record(
+            method,
+            name,
+            elapsed_us,
+            ok,
+            status,
+            bytes_received,
+            error_kind,
+            error_message,
+        );
+    }
+
+    /// A Python user has stopped.
+    fn user_finished(&self, user_id: u64) {
+        self.inner.user_finished(user_id);
+    }
+
+    /// An open-model Python iteration has finished.
+    fn iteration_finished(&self, iteration_id: u64) {
+        self.inner.iteration_finished(iteration_id);
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Engine(running={}, users={})",
+            self.inner.running(),
+            self.inner.users()
+        )
+    }
+}
