@@ -102,8 +102,7 @@ def _find_classes(module: ModuleType) -> list[type[User]]:
         if (
             inspect.isclass(value)
             and issubclass(value, User)
-            and not value.__dict__.get("abstract", False)
-            and not getattr(value, "abstract", False)
+            and not value.abstract
             and value not in found
         ):
             found.append(value)
