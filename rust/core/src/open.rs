@@ -42,6 +42,9 @@ pub async fn run_arrivals(shared: Arc<Shared>, thread: Arc<ThreadCtx>) {
         if shared.stopping() {
             return;
         }
+        if shared.plan.run_time.is_some_and(|rt| at >= rt) {
+            return; // arrivals are intended strictly within the run time
+        }
         while progress >= 1.0 - 1e-9 {
             progress -= 1.0;
             if !shared.take_iteration() {

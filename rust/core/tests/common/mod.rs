@@ -21,11 +21,14 @@ use tokio::net::TcpListener;
 pub struct Server {
     pub addr: SocketAddr,
     pub hits: Arc<AtomicU64>,
+    /// Requests that arrived over HTTP/2.
+    pub h2_hits: Arc<AtomicU64>,
+    pub scheme: &'static str,
 }
 
 impl Server {
     pub fn url(&self, path: &str) -> String {
-        format!("http://{}{}", self.addr, path)
+        format!("{}://{}{}", self.scheme, self.addr, path)
     }
 
     pub fn hits(&self) -> u64 {
@@ -36,7 +39,11 @@ impl Server {
 async fn route(
     req: Request<Incoming>,
     hits: Arc<AtomicU64>,
+    h2_hits: Arc<AtomicU64>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
+    if req.version() == hyper::Version::HTTP_2 {
+        h2_hits.fetch_add(1, Ordering::SeqCst);
+    }
     let path = req.uri().path().to_owned();
     let query = req.uri().query().unwrap_or("").to_owned();
     if path == "/stall" {
@@ -71,11 +78,64 @@ pub enum Proto {
 
 /// Starts a hyper server on its own thread.
 pub fn hyper_server(proto: Proto) -> Server {
+    serve(
+        move |stream| async move { Some((Conn::Plain(stream), proto)) },
+        "http",
+    )
+}
+
+/// Starts a TLS hyper server offering `alpn`; returns it and the CA (self-signed) PEM.
+pub fn tls_server(alpn: &[&[u8]]) -> (Server, String) {
+    let key =
+        rcgen::generate_simple_self_signed(vec!["localhost".to_string(), "127.0.0.1".to_string()])
+            .unwrap();
+    let pem = key.cert.pem();
+    let cert = key.cert.der().clone();
+    let private = rustls::pki_types::PrivateKeyDer::Pkcs8(key.signing_key.serialize_der().into());
+    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(vec![cert], private)
+    .unwrap();
+    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let server = serve(
+        move |stream| {
+            let acceptor = acceptor.clone();
+            async move {
+                let tls = acceptor.accept(stream).await.ok()?;
+                let proto = if tls.get_ref().1.alpn_protocol() == Some(b"h2") {
+                    Proto::H2c
+                } else {
+                    Proto::Http1
+                };
+                Some((Conn::Tls(Box::new(tls)), proto))
+            }
+        },
+        "https",
+    );
+    (server, pem)
+}
+
+pub enum Conn {
+    Plain(tokio::net::TcpStream),
+    Tls(Box<tokio_rustls::server::TlsStream<tokio::net::TcpStream>>),
+}
+
+fn serve<A, Fut>(accept: A, scheme: &'static str) -> Server
+where
+    A: Fn(tokio::net::TcpStream) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Option<(Conn, Proto)>> + Send + 'static,
+{
     let hits = Arc::new(AtomicU64::new(0));
+    let h2_hits = Arc::new(AtomicU64::new(0));
     let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     std_listener.set_nonblocking(true).unwrap();
     let addr = std_listener.local_addr().unwrap();
-    let h = hits.clone();
+    let (h, h2) = (hits.clone(), h2_hits.clone());
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -85,27 +145,53 @@ pub fn hyper_server(proto: Proto) -> Server {
             let listener = TcpListener::from_std(std_listener).unwrap();
             loop {
                 let (stream, _) = listener.accept().await.unwrap();
-                let h = h.clone();
+                let (h, h2) = (h.clone(), h2.clone());
+                let setup = accept(stream);
                 tokio::spawn(async move {
-                    let svc = hyper::service::service_fn(move |req| route(req, h.clone()));
-                    let io = TokioIo::new(stream);
-                    match proto {
-                        Proto::Http1 => {
-                            let _ = hyper::server::conn::http1::Builder::new()
-                                .serve_connection(io, svc)
-                                .await;
-                        }
-                        Proto::H2c => {
-                            let _ = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
-                                .serve_connection(io, svc)
-                                .await;
-                        }
+                    let Some((conn, proto)) = setup.await else {
+                        return;
+                    };
+                    let svc =
+                        hyper::service::service_fn(move |req| route(req, h.clone(), h2.clone()));
+                    match conn {
+                        Conn::Plain(s) => serve_conn(TokioIo::new(s), proto, svc).await,
+                        Conn::Tls(s) => serve_conn(TokioIo::new(s), proto, svc).await,
                     }
                 });
             }
         });
     });
-    Server { addr, hits }
+    Server {
+        addr,
+        hits,
+        h2_hits,
+        scheme,
+    }
+}
+
+async fn serve_conn<I, S>(io: I, proto: Proto, svc: S)
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+    S: hyper::service::Service<
+            Request<Incoming>,
+            Response = Response<Full<Bytes>>,
+            Error = Infallible,
+        > + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    match proto {
+        Proto::Http1 => {
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(io, svc)
+                .await;
+        }
+        Proto::H2c => {
+            let _ = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+                .serve_connection(io, svc)
+                .await;
+        }
+    }
 }
 
 /// A raw TCP server: `handler` gets each connection's request head and decides.
@@ -169,7 +255,12 @@ where
             }
         });
     });
-    Server { addr, hits }
+    Server {
+        addr,
+        hits,
+        h2_hits: Arc::new(AtomicU64::new(0)),
+        scheme: "http",
+    }
 }
 
 fn socket_linger_zero(s: std::net::TcpStream) -> std::net::TcpStream {
