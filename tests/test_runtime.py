@@ -10,6 +10,8 @@ from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
 
 import pytest
+from runtime_target import HttpTarget
+
 from loadforge import _core
 from loadforge._proto import plan_pb2, snapshot_pb2
 from loadforge.control.loop import new_event_loop
@@ -17,7 +19,6 @@ from loadforge.runtime import ExceptionCounter, Headers, PythonRunner, Response,
 from loadforge.runtime.exceptions import MAX_KINDS, OVERFLOW_KIND
 from loadforge.runtime.user_spec import UserSpec
 from loadforge.scenario.user import HttpUser
-from runtime_target import HttpTarget
 
 
 @pytest.fixture(scope="module")
