@@ -1,1 +1,74 @@
-"""loadforge: load generation for HTTP and gRPC services."""
+"""loadforge: load tests for HTTP and gRPC services.
+
+Scenarios are Python (User classes with weighted tasks, as in Locust); a Rust engine fires
+the requests and records HDR histograms; a controller spreads the run over worker processes.
+
+    from loadforge import HttpUser, between, get, post
+
+    class Api(HttpUser):
+        wait_time = between(1, 3)
+        tasks = {get("/health"): 2, post("/predict", json={"data": [0.0] * 784}): 10}
+
+    result = loadforge.run("scenario.py", users=20, run_time="30s", host="http://127.0.0.1:8000")
+"""
+
+from loadforge._version import __version__
+from loadforge.api import RunBroken, arun, run
+from loadforge.result import EndpointResult, Result, ThresholdsFailed
+from loadforge.runtime import Response, StopUser
+from loadforge.scenario import (
+    ConfigError,
+    GrpcUser,
+    HttpUser,
+    InvalidInput,
+    LoadTestShape,
+    ScenarioError,
+    User,
+    between,
+    constant,
+    constant_pacing,
+    constant_throughput,
+    delete,
+    get,
+    head,
+    patch,
+    post,
+    put,
+    request,
+    tag,
+    task,
+    unary,
+)
+
+__all__ = [
+    "ConfigError",
+    "EndpointResult",
+    "GrpcUser",
+    "HttpUser",
+    "InvalidInput",
+    "LoadTestShape",
+    "Response",
+    "Result",
+    "RunBroken",
+    "ScenarioError",
+    "StopUser",
+    "ThresholdsFailed",
+    "User",
+    "__version__",
+    "arun",
+    "between",
+    "constant",
+    "constant_pacing",
+    "constant_throughput",
+    "delete",
+    "get",
+    "head",
+    "patch",
+    "post",
+    "put",
+    "request",
+    "run",
+    "tag",
+    "task",
+    "unary",
+]
