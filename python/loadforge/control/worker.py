@@ -62,6 +62,8 @@ class Worker:
         self._call: Any = None
         self._write_lock = asyncio.Lock()
         self._open_model = False
+        self._plan: asyncio.Future[control_pb2.RunPlan] | None = None
+        self._lost = ""
 
     def _hello(self) -> control_pb2.WorkerMessage:
         return control_pb2.WorkerMessage(
@@ -95,9 +97,23 @@ class Worker:
                     f"after {self.options.connect_timeout_s:.0f}s"
                 ) from None
             self._call = control_pb2_grpc.ControllerStub(channel).Connect()
+            self._plan = asyncio.get_running_loop().create_future()
             await self._send(self._hello())
-            plan = await self._await_plan()
-            await self._run_plan(plan)
+            # One reader for the whole stream: cancelling a pending read would cancel the RPC.
+            reader = asyncio.create_task(self._read_commands())
+            try:
+                plan = await self._await_plan(reader)
+                await self._run_plan(plan)
+                # Wait for the controller to close the stream so the Done is not lost.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(reader), 5)
+                if self._lost:
+                    raise ControllerLost(self._lost)
+            finally:
+                if not reader.done():
+                    reader.cancel()
+                with contextlib.suppress(asyncio.CancelledError, ControllerLost, WorkerRejected):
+                    await reader
         finally:
             await channel.close(grace=1.0)
 
@@ -111,18 +127,16 @@ class Worker:
         self._last_heard = time.monotonic()
         return msg
 
-    async def _await_plan(self) -> control_pb2.RunPlan:
-        while True:
-            msg = await self._read()
-            if msg is None:
-                raise ControllerLost("controller closed the stream before sending a plan")
-            kind = msg.WhichOneof("kind")
-            if kind == "reject":
-                raise WorkerRejected(msg.reject.reason)
-            if kind == "plan":
-                return msg.plan
-            if kind == "stop":
-                raise ControllerLost(f"controller stopped before the run: {msg.stop.reason}")
+    async def _await_plan(self, reader: asyncio.Task[None]) -> control_pb2.RunPlan:
+        assert self._plan is not None
+        plan = self._plan
+        waiting: list[asyncio.Future[Any]] = [plan, reader]
+        await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+        if plan.done():
+            return plan.result()
+        plan.cancel()
+        reader.result()  # raises WorkerRejected / ControllerLost
+        raise ControllerLost("controller closed the stream before sending a plan")
 
     async def _run_plan(self, run: control_pb2.RunPlan) -> None:
         from loadforge import _core
@@ -141,22 +155,13 @@ class Worker:
             )
             raise
         self._engine.start()
-        reader = asyncio.create_task(self._read_commands())
         try:
             await self._report_until_done()
         finally:
-            reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError, ControllerLost):
-                await reader
             last = await self._finish()
-        with contextlib.suppress(grpc.aio.AioRpcError):
+        with contextlib.suppress(grpc.aio.AioRpcError, asyncio.InvalidStateError):
             await self._send(control_pb2.WorkerMessage(done=control_pb2.Done(last=last)))
             await self._call.done_writing()
-        # Wait for the controller to close the stream so the Done is not lost.
-        with contextlib.suppress(ControllerLost, TimeoutError):
-            async with asyncio.timeout(5):
-                while await self._read() is not None:
-                    pass
 
     def _python_runner(self, plan: plan_pb2.Plan, engine_plan: plan_pb2.EnginePlan) -> Any:
         from loadforge.runtime import PythonRunner
@@ -172,23 +177,38 @@ class Worker:
         return runner
 
     async def _read_commands(self) -> None:
-        while True:
-            msg = await self._read()
-            if msg is None:
-                self._stop_requested.set()
-                return
-            kind = msg.WhichOneof("kind")
-            if kind == "stop":
-                self._stop_requested.set()
-            elif kind == "scale":
-                share = msg.scale.share
-                if self._open_model:
-                    self._engine.scale(rate=share.rate)
-                else:
-                    self._engine.scale(users=share.users)
+        """Handle everything the controller sends, until it closes the stream."""
+        assert self._plan is not None
+        try:
+            while True:
+                try:
+                    msg = await self._read()
+                except ControllerLost as err:
+                    if self._engine is not None:
+                        self._lost = str(err)
+                    raise
+                if msg is None:
+                    if self._engine is not None and not self._stop_requested.is_set():
+                        self._lost = "controller closed the stream mid-run"
+                    return
+                kind = msg.WhichOneof("kind")
+                if kind == "plan" and not self._plan.done():
+                    self._plan.set_result(msg.plan)
+                elif kind == "reject":
+                    raise WorkerRejected(msg.reject.reason)
+                elif kind == "stop":
+                    self._stop_requested.set()
+                elif kind == "scale" and self._engine is not None:
+                    share = msg.scale.share
+                    if self._open_model:
+                        self._engine.scale(rate=share.rate)
+                    else:
+                        self._engine.scale(users=share.users)
+        finally:
+            # The stream is over: whatever runs must stop (a worker never fires on its own).
+            self._stop_requested.set()
 
     async def _report_until_done(self) -> None:
-        lost: str | None = None
         while not self._stop_requested.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop_requested.wait(), REPORT_INTERVAL_S)
@@ -196,19 +216,16 @@ class Worker:
                 break
             silence = time.monotonic() - self._last_heard
             if silence > CONTROLLER_SILENCE_S:
-                lost = f"controller silent for {silence:.0f}s: stopped firing"
-                break
+                self._lost = f"controller silent for {silence:.0f}s: stopped firing"
+                return
             try:
                 await self._send(control_pb2.WorkerMessage(snapshot=self._snapshot()))
                 await self._send(control_pb2.WorkerMessage(heartbeat=self._heartbeat()))
-            except grpc.aio.AioRpcError as err:
-                lost = f"controller stream broke: {err.code().name}"
-                break
+            except (grpc.aio.AioRpcError, asyncio.InvalidStateError) as err:
+                self._lost = f"controller stream broke: {err}"
+                return
             if not self._engine.running:
-                break
-        if lost:
-            await self._finish()
-            raise ControllerLost(lost)
+                return
 
     def _snapshot(self) -> snapshot_pb2.Snapshot:
         snap = snapshot_pb2.Snapshot.FromString(self._engine.snapshot())
