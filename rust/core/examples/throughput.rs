@@ -8,7 +8,10 @@ use prost::Message;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let url = args.get(1).cloned().unwrap_or_else(|| "http://127.0.0.1:8080/".into());
+    let url = args
+        .get(1)
+        .cloned()
+        .unwrap_or_else(|| "http://127.0.0.1:8080/".into());
     let users: u32 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(50);
     let seconds: f64 = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(5.0);
     let threads: u32 = args.get(4).and_then(|s| s.parse().ok()).unwrap_or(1);
@@ -18,10 +21,19 @@ fn main() {
         _ => proto::Protocol::Http1,
     };
     let request = proto::RequestTemplate {
-        method: if protocol == proto::Protocol::Grpc { "POST" } else { "GET" }.into(),
+        method: if protocol == proto::Protocol::Grpc {
+            "POST"
+        } else {
+            "GET"
+        }
+        .into(),
         url,
         protocol: protocol as i32,
-        body: if protocol == proto::Protocol::Grpc { b"\x0a\x01x".to_vec() } else { vec![] },
+        body: if protocol == proto::Protocol::Grpc {
+            b"\x0a\x01x".to_vec()
+        } else {
+            vec![]
+        },
         ..Default::default()
     };
     let plan = proto::EnginePlan {
@@ -59,7 +71,10 @@ fn main() {
             ep.name,
             ep.requests,
             ep.failures,
-            ep.errors.iter().map(|e| (&e.kind, e.count)).collect::<Vec<_>>(),
+            ep.errors
+                .iter()
+                .map(|e| (&e.kind, e.count))
+                .collect::<Vec<_>>(),
             ep.requests as f64 / secs,
             h.value_at_percentile(50.0),
             h.value_at_percentile(99.0)

@@ -71,12 +71,11 @@ pub fn compile(
     let url = split_url(&tpl.url).map_err(fail)?;
     let protocol = Protocol::from_i32(tpl.protocol)
         .ok_or_else(|| fail(format!("unknown protocol {}", tpl.protocol)))?;
-    let method_name = if tpl.method.is_empty() {
-        if protocol == Protocol::Grpc {
-            "POST"
-        } else {
-            "GET"
-        }
+    // gRPC is always POST on the wire; plans spell its method "GRPC" for the statistics.
+    let method_name = if protocol == Protocol::Grpc {
+        "POST"
+    } else if tpl.method.is_empty() {
+        "GET"
     } else {
         tpl.method.as_str()
     };
