@@ -7,6 +7,7 @@ RunStats → Result → JSON/CSV/console.
 from __future__ import annotations
 
 import csv
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,6 @@ def test_demo_scenario_end_to_end(demo_target: Any, tmp_path: Path) -> None:
     assert summary["total"]["requests"] == result.total.requests > 0
     assert [t["passed"] for t in summary["thresholds"]] == [True, True, True]
 
-    rows = list(csv.DictReader((tmp_path / "run_stats.csv").open(newline="")))
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "run_stats.csv").read_text())))
     assert rows[-1]["Name"] == "Aggregated"
     assert int(rows[-1]["Request Count"]) == result.total.requests
