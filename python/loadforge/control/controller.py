@@ -19,6 +19,7 @@ from loadforge.control import allocation
 from loadforge.control.channel import SERVER_OPTIONS, ChannelSecurity, add_port
 from loadforge.control.security import is_loopback, tokens_match
 from loadforge.control.worker import PROTOCOL_VERSION
+from loadforge.errors import InvalidInput
 from loadforge.stats import RunStats
 
 HEARTBEAT_S = 1.0
@@ -28,7 +29,7 @@ class RunBroken(Exception):
     """The run could not go on (no workers, every worker lost or failed)."""
 
 
-class ControllerConfigError(ValueError):
+class ControllerConfigError(InvalidInput):
     """The controller's own settings are unsafe or inconsistent."""
 
 
