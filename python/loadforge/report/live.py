@@ -66,7 +66,8 @@ class LiveView:
         now = time.monotonic()
         if now - self._last_plain >= self.plain_every_s:
             self._last_plain = now
-            self.console.print(self.line(stats, elapsed, run_time, users), highlight=False)
+            line = self.line(stats, elapsed, run_time, users)
+            self.console.print(line, highlight=False, soft_wrap=True)
 
     @staticmethod
     def _recent(stats: RunStats) -> list[SeriesPoint]:
