@@ -137,7 +137,7 @@ impl Session {
         alpn: Alpn,
     ) -> Result<Response, RequestError> {
         let id = tpl.target.id;
-        let pos = self.h1.iter().position(|(t, c)| *t == id && c.reusable);
+        let pos = self.h1.iter().position(|(t, c)| *t == id && c.usable());
         let i = match pos {
             Some(i) => i,
             None => {

@@ -121,3 +121,42 @@ fn checks_classify_failures() {
     assert_eq!(status.errors[0].0, "http_status");
     assert_eq!(status.statuses.get(&500), Some(&status.requests));
 }
+
+#[test]
+fn idle_connections_closed_by_the_server_are_not_errors() {
+    let server = raw_server(|_| {
+        RawReply::BytesThenIdleClose(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".to_vec(),
+            Duration::from_millis(150),
+        )
+    });
+    let mut user = class("api", vec![(1, get(&server.url("/"), "idle"))]);
+    user.wait_time = Some(proto::WaitTime {
+        kind: Some(proto::wait_time::Kind::ConstantS(0.6)),
+    });
+    let plan = plan(vec![user], closed(2, 0.0), 0.0, 6);
+    let t = totals(&run_to_end(&plan, Duration::from_secs(30)), "idle");
+    assert_eq!(t.requests, 6);
+    assert_eq!(t.failures, 0, "{:?}", t.errors);
+    assert_eq!(server.hits(), 6);
+}
+
+#[test]
+fn connection_per_request_sends_connection_close() {
+    let server = raw_server(|head| {
+        let head = String::from_utf8_lossy(head).to_ascii_lowercase();
+        assert!(head.contains("connection: close"), "{head}");
+        RawReply::BytesThenClose(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".to_vec())
+    });
+    let mut plan = plan(
+        vec![class("api", vec![(1, get(&server.url("/"), "cpr"))])],
+        closed(2, 0.0),
+        0.0,
+        40,
+    );
+    plan.connection_per_request = true;
+    let t = totals(&run_to_end(&plan, Duration::from_secs(30)), "cpr");
+    assert_eq!(t.requests, 40);
+    assert_eq!(t.failures, 0, "{:?}", t.errors);
+    assert_eq!(server.hits(), 40);
+}

@@ -12,6 +12,7 @@ use crate::recorder::ErrorKind;
 const READ_CHUNK: usize = 16 * 1024;
 const MAX_HEADERS: usize = 96;
 const MAX_HEAD_BYTES: usize = 256 * 1024;
+const IDLE_CHECK_AFTER: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// One HTTP/1.1 connection.
 pub struct Http1Conn {
@@ -19,6 +20,7 @@ pub struct Http1Conn {
     buf: BytesMut,
     /// False once the server asked to close or the framing went wrong.
     pub reusable: bool,
+    last_used: std::time::Instant,
 }
 
 enum BodyFraming {
@@ -41,7 +43,15 @@ impl Http1Conn {
             io,
             buf: BytesMut::with_capacity(READ_CHUNK),
             reusable: true,
+            last_used: std::time::Instant::now(),
         }
+    }
+
+    /// Whether the connection can carry another request. A connection idle for a while
+    /// may have been closed by the server's keep-alive timeout; checking costs a syscall,
+    /// so busy connections skip it.
+    pub fn usable(&self) -> bool {
+        self.reusable && (self.last_used.elapsed() < IDLE_CHECK_AFTER || !self.io.idle_peer_gone())
     }
 
     /// Sends `request` and reads the whole response.
@@ -81,6 +91,7 @@ impl Http1Conn {
             BodyFraming::UntilClose => self.read_to_close(body_sink).await?,
         };
         self.reusable = !head.close && !matches!(framing, BodyFraming::UntilClose);
+        self.last_used = std::time::Instant::now();
         Ok(Response {
             status: head.status,
             headers: head.headers,

@@ -15,6 +15,29 @@ pub enum Stream {
 }
 
 impl Stream {
+    /// Whether the peer has closed (or sent something unasked) while the connection sat
+    /// idle: a non-blocking peek at the socket, so nothing is consumed.
+    pub fn idle_peer_gone(&self) -> bool {
+        use std::os::fd::AsRawFd;
+        let fd = match self {
+            Self::Plain(s) => s.as_raw_fd(),
+            Self::Tls(t) => t.get_ref().0.as_raw_fd(),
+        };
+        let mut byte = 0u8;
+        // SAFETY: peeks at most one byte into a valid buffer on a socket we own.
+        let n = unsafe {
+            libc::recv(
+                fd,
+                (&mut byte as *mut u8).cast(),
+                1,
+                libc::MSG_PEEK | libc::MSG_DONTWAIT,
+            )
+        };
+        // 0: orderly close; >0: bytes nobody asked for (e.g. a TLS close_notify);
+        // -1 with EAGAIN: alive and quiet.
+        n >= 0 || std::io::Error::last_os_error().kind() != std::io::ErrorKind::WouldBlock
+    }
+
     /// The ALPN protocol the server chose (TLS only).
     pub fn alpn(&self) -> Option<&[u8]> {
         match self {

@@ -238,6 +238,18 @@ where
                                     let _ = stream.write_all(&b).await;
                                     return;
                                 }
+                                RawReply::BytesThenIdleClose(b, idle) => {
+                                    if stream.write_all(&b).await.is_err() {
+                                        return;
+                                    }
+                                    // Like a keep-alive timeout: close quietly if no
+                                    // next request arrives in time.
+                                    let mut more = [0u8; 4096];
+                                    match tokio::time::timeout(idle, stream.read(&mut more)).await {
+                                        Ok(Ok(n)) if n > 0 => buf.extend_from_slice(&more[..n]),
+                                        _ => return,
+                                    }
+                                }
                                 RawReply::Reset => {
                                     let std = stream.into_std().unwrap();
                                     let sock = socket_linger_zero(std);
@@ -294,6 +306,8 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 pub enum RawReply {
     Bytes(Vec<u8>),
     BytesThenClose(Vec<u8>),
+    /// Answer, then close the connection if it stays idle this long.
+    BytesThenIdleClose(Vec<u8>, Duration),
     Reset,
     Never,
 }
