@@ -16,6 +16,7 @@ use crate::worker::ThreadCtx;
 
 /// Longest sleep between re-reading the rate (so `scale` and ramps take effect).
 const MAX_STEP: Duration = Duration::from_millis(50);
+const MIN_STEP: Duration = Duration::from_micros(1);
 
 /// The arrival rate at `elapsed` (iterations per second for the whole engine).
 pub fn rate_at(shared: &Shared, elapsed: Duration) -> f64 {
@@ -45,7 +46,7 @@ pub async fn run_arrivals(shared: Arc<Shared>, thread: Arc<ThreadCtx>) {
         if shared.plan.run_time.is_some_and(|rt| at >= rt) {
             return; // arrivals are intended strictly within the run time
         }
-        while progress >= 1.0 - 1e-9 {
+        while progress >= 1.0 - 1e-6 {
             progress -= 1.0;
             if !shared.take_iteration() {
                 return;
@@ -65,12 +66,17 @@ pub async fn run_arrivals(shared: Arc<Shared>, thread: Arc<ThreadCtx>) {
                 first
             }
         };
+        // Never a zero step: float rounding must not stall the schedule.
+        let step = step.max(MIN_STEP);
         let r = rate_at(&shared, at + step / 2) / n;
         progress += r * step.as_secs_f64();
         at += step;
         let when = t0 + at;
         if when > Instant::now() {
             tokio::time::sleep_until(when.into()).await;
+        } else {
+            // Behind schedule: catch up, but let this thread's requests run too.
+            tokio::task::yield_now().await;
         }
     }
 }

@@ -236,3 +236,45 @@ fn pacing_with_correction_back_fills_stalls() {
     // Each 300 ms response at a 100 ms pacing adds back-filled 200 ms and 100 ms samples.
     assert_eq!(t.latency.count(), 9);
 }
+
+#[test]
+fn open_model_follows_rate_stages() {
+    let server = hyper_server(Proto::Http1);
+    let mut plan = plan(
+        vec![class("api", vec![(1, get(&server.url("/hello"), "hello"))])],
+        open(0.0, 0),
+        0.0,
+        0,
+    );
+    // 0 → 200/s over 1 s, then 200/s for 0.5 s: 100 + 100 arrivals, then the run ends.
+    plan.profile.as_mut().unwrap().stages = vec![
+        proto::Stage {
+            duration_s: 1.0,
+            target: 200.0,
+        },
+        proto::Stage {
+            duration_s: 0.5,
+            target: 200.0,
+        },
+    ];
+    let t = totals(&run_to_end(&plan, Duration::from_secs(10)), "hello");
+    assert!((185..=215).contains(&t.requests), "{}", t.requests);
+    assert_eq!(t.failures, 0, "{:?}", t.errors);
+}
+
+#[test]
+fn on_start_and_on_stop_run_once_per_user() {
+    let server = hyper_server(Proto::Http1);
+    let mut user = with_wait(
+        class("api", vec![(1, get(&server.url("/hello"), "task"))]),
+        proto::wait_time::Kind::ConstantS(0.05),
+    );
+    user.on_start = vec![get(&server.url("/hello"), "start")];
+    user.on_stop = vec![get(&server.url("/hello"), "stop")];
+    let plan = plan(vec![user], closed(3, 0.0), 0.5, 0);
+    let snaps = run_to_end(&plan, Duration::from_secs(10));
+    assert_eq!(totals(&snaps, "start").requests, 3);
+    assert_eq!(totals(&snaps, "stop").requests, 3);
+    let tasks = totals(&snaps, "task").requests;
+    assert!((15..=36).contains(&tasks), "{tasks}");
+}
