@@ -122,7 +122,8 @@ async def arun(
         stop_timeout_s=plan.engine.stop_timeout_s or 5.0,
     )
     view = _live_view(live)
-    controller = Controller(plan, ctl_options, on_tick=view)
+    shape = scen.shape() if scen.shape is not None else None
+    controller = Controller(plan, ctl_options, on_tick=view, shape=shape)
     port = await controller.start()
     if not local:
         print(

@@ -11,12 +11,14 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import grpc
 
 from loadforge._proto import control_pb2, control_pb2_grpc, plan_pb2
 from loadforge.control import allocation
 from loadforge.control.channel import SERVER_OPTIONS, ChannelSecurity, add_port
+from loadforge.control.governor import AbortWatch, ShapeDriver
 from loadforge.control.security import is_loopback, tokens_match
 from loadforge.control.worker import PROTOCOL_VERSION
 from loadforge.errors import InvalidInput
@@ -87,6 +89,7 @@ class Controller(control_pb2_grpc.ControllerServicer):
         plan: plan_pb2.Plan,
         options: ControllerOptions,
         on_tick: Callable[[Controller], None] | None = None,
+        shape: Any = None,
     ) -> None:
         host = options.bind.rsplit(":", 1)[0]
         if not is_loopback(host) and not options.token and not options.insecure:
@@ -96,6 +99,8 @@ class Controller(control_pb2_grpc.ControllerServicer):
             )
         self.plan = plan
         self.options = options
+        self.shape = None if shape is None else ShapeDriver(shape, plan.engine)
+        self.abort_watch = AbortWatch(list(plan.thresholds))
         self.on_tick = on_tick
         self.id = uuid.uuid4().hex[:8]
         self.stats = RunStats()
@@ -265,6 +270,8 @@ class Controller(control_pb2_grpc.ControllerServicer):
     async def run(self) -> Outcome:
         """Wait for the expected workers, run the plan, return when every worker is done."""
         await self._wait_for_workers()
+        if self.shape is not None and not self.shape.start():
+            raise RunBroken("the load shape ended before the run started (tick() returned None)")
         started_at = time.time()
         self.started = time.monotonic()
         self._assign_all()
@@ -279,6 +286,7 @@ class Controller(control_pb2_grpc.ControllerServicer):
                 self.on_tick(self)
             if run_time and self.elapsed > run_time + 2.0:
                 self.request_stop("run time reached")
+            self._steer()
             if self._stop.is_set() and stop_deadline is None:
                 stop_deadline = now + self.options.stop_timeout_s + 5.0
             if not self._active():
@@ -307,6 +315,19 @@ class Controller(control_pb2_grpc.ControllerServicer):
                 f"expected {self.options.expect_workers} worker(s), "
                 f"{len(self.workers)} connected within {self.options.expect_timeout_s:.0f}s"
             ) from None
+
+    def _steer(self) -> None:
+        if self._stop.is_set():
+            return
+        if self.shape is not None:
+            step = self.shape.step()
+            if step == "ended":
+                self.request_stop("the load shape ended")
+            elif step == "changed":
+                self._resplit()
+        failed = self.abort_watch.failed(self.stats, self.elapsed)
+        if failed:
+            self.request_stop(failed)
 
     def _beat(self, now: float) -> None:
         beat = control_pb2.ControllerMessage(
