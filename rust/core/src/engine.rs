@@ -65,9 +65,12 @@ impl Engine {
         let threads = (0..compiled.threads.max(1))
             .map(|i| Arc::new(ThreadCtx::new(i)))
             .collect();
-        let (users, rate) = match compiled.model {
-            Model::Closed { users, .. } => (users, 0.0),
-            Model::Open { rate, .. } => (0, rate),
+        let (users, rate, cap) = match compiled.model {
+            Model::Closed { users, .. } => (users, 0.0, 0),
+            Model::Open {
+                rate,
+                max_in_flight,
+            } => (0, rate, max_in_flight),
         };
         let events = EventQueue::new().map_err(|e| Error::Engine(format!("eventfd: {e}")))?;
         let shared = Shared {
@@ -84,6 +87,7 @@ impl Engine {
             rate_bits: AtomicU64::new(f64::to_bits(rate)),
             scaled: AtomicBool::new(false),
             in_flight: AtomicU32::new(0),
+            max_in_flight: AtomicU32::new(cap),
             active: AtomicUsize::new(0),
             iterations_started: AtomicU64::new(0),
             python_iterations: AtomicU64::new(0),
@@ -132,7 +136,7 @@ impl Engine {
     }
 
     /// Changes the target users (closed model) or arrival rate (open model); overrides
-    /// the stages from then on.
+    /// the stages from then on. In the open model `users` sets the in-flight cap.
     pub fn scale(&self, users: Option<u32>, rate: Option<f64>) -> Result<()> {
         if let Some(r) = rate {
             if !(r >= 0.0 && r.is_finite()) {
@@ -141,7 +145,10 @@ impl Engine {
             self.shared.rate_bits.store(r.to_bits(), Ordering::Relaxed);
         }
         if let Some(u) = users {
-            self.shared.target_users.store(u, Ordering::Relaxed);
+            match self.shared.plan.model {
+                Model::Closed { .. } => self.shared.target_users.store(u, Ordering::Relaxed),
+                Model::Open { .. } => self.shared.max_in_flight.store(u, Ordering::Relaxed),
+            }
         }
         if users.is_some() || rate.is_some() {
             self.shared.scaled.store(true, Ordering::Relaxed);

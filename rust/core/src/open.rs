@@ -29,9 +29,9 @@ pub fn rate_at(shared: &Shared, elapsed: Duration) -> f64 {
 
 /// Runs thread `thread.index`'s arrivals until the engine stops.
 pub async fn run_arrivals(shared: Arc<Shared>, thread: Arc<ThreadCtx>) {
-    let Model::Open { max_in_flight, .. } = shared.plan.model else {
+    if !matches!(shared.plan.model, Model::Open { .. }) {
         return;
-    };
+    }
     let n = shared.threads.len() as f64;
     let t0 = *shared.t0.get().expect("started");
     let mut rng = fastrand::Rng::with_seed(0xA11CE ^ thread.index as u64);
@@ -51,7 +51,8 @@ pub async fn run_arrivals(shared: Arc<Shared>, thread: Arc<ThreadCtx>) {
             if !shared.take_iteration() {
                 return;
             }
-            start_iteration(&shared, &thread, &mut rng, t0 + at, max_in_flight);
+            let cap = shared.max_in_flight.load(Ordering::Relaxed);
+            start_iteration(&shared, &thread, &mut rng, t0 + at, cap);
         }
         let rate = rate_at(&shared, at) / n;
         let step = if rate <= 0.0 {

@@ -65,6 +65,8 @@ pub struct Shared {
     pub scaled: AtomicBool,
     /// Open model: iterations in flight (Rust and Python).
     pub in_flight: AtomicU32,
+    /// Open model: cap on `in_flight` (0 = none), from the plan or `scale(users=...)`.
+    pub max_in_flight: AtomicU32,
     /// Tasks that may still record (users, iterations, submitted requests).
     pub active: AtomicUsize,
     pub iterations_started: AtomicU64,

@@ -133,3 +133,58 @@ fn invalid_plans_are_refused_with_the_request_named() {
         .unwrap();
     assert!(err.to_string().contains("header"), "{err}");
 }
+
+/// A listening socket whose accept queue is full, so new SYNs are dropped and connects
+/// hang: the only way to see a connect timeout on loopback.
+fn full_listener() -> (std::os::fd::OwnedFd, u16, Vec<std::net::TcpStream>) {
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    // SAFETY: plain socket calls on a descriptor we create and own; structs are sized.
+    unsafe {
+        let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0);
+        assert!(fd >= 0);
+        let owned = OwnedFd::from_raw_fd(fd);
+        let mut addr: libc::sockaddr_in = std::mem::zeroed();
+        addr.sin_family = libc::AF_INET as u16;
+        addr.sin_addr.s_addr = u32::from_ne_bytes([127, 0, 0, 1]);
+        let len = std::mem::size_of::<libc::sockaddr_in>() as u32;
+        assert_eq!(
+            libc::bind(fd, (&addr as *const libc::sockaddr_in).cast(), len),
+            0
+        );
+        assert_eq!(libc::listen(fd, 0), 0);
+        let mut bound: libc::sockaddr_in = std::mem::zeroed();
+        let mut blen = len;
+        libc::getsockname(fd, (&mut bound as *mut libc::sockaddr_in).cast(), &mut blen);
+        let port = u16::from_be(bound.sin_port);
+        // Fill the accept queue (never accepted).
+        let mut fillers = Vec::new();
+        for _ in 0..4 {
+            if let Ok(s) = std::net::TcpStream::connect_timeout(
+                &std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+                Duration::from_millis(100),
+            ) {
+                fillers.push(s);
+            }
+        }
+        assert!(owned.as_raw_fd() >= 0);
+        (owned, port, fillers)
+    }
+}
+
+#[test]
+fn connect_to_a_full_backlog_is_connect_timeout() {
+    let (_listener, port, _fillers) = full_listener();
+    let url = format!("http://127.0.0.1:{port}/x");
+    let mut plan = plan(
+        vec![class("api", vec![(1, get(&url, "x"))])],
+        closed(1, 0.0),
+        0.0,
+        2,
+    );
+    plan.connect_timeout_s = 0.2;
+    let t = totals(&run_to_end(&plan, Duration::from_secs(30)), "x");
+    assert_eq!(t.requests, 2);
+    assert_eq!(t.failures, 2);
+    assert_eq!(t.errors[0].0, "connect_timeout", "{:?}", t.errors);
+    assert!(t.latency.min() >= 190_000, "{}", t.latency.min());
+}

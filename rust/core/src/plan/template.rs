@@ -66,8 +66,7 @@ pub fn compile(
     endpoints: &EndpointTable,
     opts: EncodeOptions,
 ) -> Result<Arc<Template>> {
-    let label = format!("{} {}", tpl.method, tpl.url);
-    let fail = |why: String| Error::Plan(format!("request {label}: {why}"));
+    let fail = |why: String| Error::Plan(format!("request {} {}: {why}", tpl.method, tpl.url));
     let url = split_url(&tpl.url).map_err(fail)?;
     let protocol = Protocol::from_i32(tpl.protocol)
         .ok_or_else(|| fail(format!("unknown protocol {}", tpl.protocol)))?;
