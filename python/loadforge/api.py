@@ -74,12 +74,14 @@ async def arun(
     tls_key: str | None = None,
     tls_ca: str | None = None,
     insecure: bool = False,
+    prometheus: str | None = None,
 ) -> Result:
     """Run a load test; returns a Result. Invalid input raises before anything is fired.
 
     ``scenario`` is a scenario file; or pass ``classes=[MyUser, ...]`` defined in an
     importable module (a test file). ``processes`` local workers are started (default:
     one per core; 0 = wait for ``expect_workers`` remote workers at ``bind``).
+    ``prometheus="HOST:PORT"`` serves the controller's current metrics at ``/metrics``.
     """
     scen = load_scenario(
         None if scenario is None else os.fspath(scenario),
@@ -125,6 +127,11 @@ async def arun(
     shape = scen.shape() if scen.shape is not None else None
     controller = Controller(plan, ctl_options, on_tick=view, shape=shape)
     port = await controller.start()
+    try:
+        exporter = await _start_exporter(prometheus, controller)
+    except BaseException:
+        await controller.close()
+        raise
     if not local:
         print(
             f"loadforge: controller listening on {bind.rsplit(':', 1)[0]}:{port}", file=sys.stderr
@@ -140,6 +147,8 @@ async def arun(
     finally:
         if outcome is None:
             await controller.close()
+        if exporter is not None:
+            await exporter.close()
         if view is not None:
             view.close()
     if outcome.broken and not outcome.stats.total_requests():
@@ -154,6 +163,19 @@ async def arun(
         console=console,
     )
     return result
+
+
+async def _start_exporter(address: str | None, controller: Controller) -> Any:
+    if not address:
+        return None
+    from loadforge.control.prometheus import MetricsExporter
+
+    exporter = await MetricsExporter.start(address, controller)
+    host = address.rsplit(":", 1)[0]
+    print(
+        f"loadforge: Prometheus metrics on http://{host}:{exporter.port}/metrics", file=sys.stderr
+    )
+    return exporter
 
 
 def _live_view(enabled: bool) -> Any:

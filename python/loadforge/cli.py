@@ -51,6 +51,14 @@ def _load_options(p: argparse.ArgumentParser) -> None:
     o.add_argument("--html", dest="html_path", metavar="PATH", help="self-contained HTML report")
     o.add_argument("--junit", dest="junit_path", metavar="PATH", help="JUnit XML of thresholds")
     o.add_argument("-q", "--quiet", action="store_true", help="no live view, final table only")
+    o.add_argument(
+        "--prometheus", metavar="HOST:PORT", help="serve live metrics at http://HOST:PORT/metrics"
+    )
+    c = p.add_argument_group("configuration")
+    c.add_argument(
+        "--config", metavar="PATH", help="config file (default: ./loadforge.toml or pyproject.toml)"
+    )
+    c.add_argument("--env", metavar="NAME", help="an [environments.NAME] of the config file")
 
 
 def _security_options(p: argparse.ArgumentParser) -> None:
@@ -90,6 +98,22 @@ def build_parser() -> argparse.ArgumentParser:
     wrk.add_argument("--connect-timeout", type=float, default=30.0)
     _security_options(wrk)
 
+    rep = sub.add_parser("report", help="re-render reports from a saved --json summary")
+    rep.add_argument("summary", help="JSON summary written by --json")
+    rep.add_argument("--html", dest="html_path", metavar="PATH", help="HTML report")
+    rep.add_argument("--junit", dest="junit_path", metavar="PATH", help="JUnit XML")
+    rep.add_argument("--csv", dest="csv_prefix", metavar="PREFIX", help="Locust-style CSV files")
+
+    cmp = sub.add_parser("compare", help="per-endpoint deltas between two saved runs")
+    cmp.add_argument("base", help="JSON summary of the baseline run")
+    cmp.add_argument("new", help="JSON summary of the run to judge")
+    cmp.add_argument(
+        "--fail-on-regression",
+        type=float,
+        metavar="PCT",
+        help="exit 1 when a metric got worse by more than PCT percent",
+    )
+
     demo = sub.add_parser("demo-server", help="start the built-in demo target on loopback")
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--port", type=int, default=8000)
@@ -101,7 +125,7 @@ def _run_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     keys = (
         "users spawn_rate run_time host arrival_rate iterations stages profile tags exclude_tags "
         "connect_timeout request_timeout stop_timeout require_target thresholds json_path "
-        "csv_prefix csv_full_history html_path junit_path"
+        "csv_prefix csv_full_history html_path junit_path prometheus"
     ).split()
     kwargs = {k: getattr(args, k) for k in keys}
     kwargs["live"] = not args.quiet
@@ -147,6 +171,30 @@ def _command_worker(args: argparse.Namespace) -> int:
     return run_worker(options)
 
 
+def _command_report(args: argparse.Namespace) -> int:
+    from loadforge.report.rerender import load_summary, write_from_summary
+
+    if not (args.html_path or args.junit_path or args.csv_prefix):
+        print("loadforge report: give --html, --junit and/or --csv", file=sys.stderr)
+        return EXIT_INVALID
+    summary = load_summary(args.summary)
+    written = write_from_summary(
+        summary, html_path=args.html_path, junit_path=args.junit_path, csv_prefix=args.csv_prefix
+    )
+    for path in written:
+        print(f"wrote {path}")
+    return EXIT_OK
+
+
+def _command_compare(args: argparse.Namespace) -> int:
+    from loadforge.report.compare import print_comparison
+    from loadforge.report.rerender import load_summary
+
+    base, new = load_summary(args.base), load_summary(args.new)
+    regressions = print_comparison(base, new, args.fail_on_regression)
+    return EXIT_THRESHOLD if regressions else EXIT_OK
+
+
 def _command_demo(args: argparse.Namespace) -> int:
     from loadforge.demo import main as demo_main
 
@@ -158,6 +206,16 @@ def _command_demo(args: argparse.Namespace) -> int:
     )
 
 
+def _with_config(
+    parser: argparse.ArgumentParser, command: str, argv: Sequence[str]
+) -> argparse.Namespace:
+    """The arguments with the config file and LOADFORGE_* variables layered beneath."""
+    from loadforge.config import resolve
+
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return resolve(parser, sub.choices[command], argv)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `loadforge` command; returns the exit code."""
     from loadforge.api import RunBroken
@@ -167,9 +225,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command in ("run", "controller"):
+            args = _with_config(parser, args.command, sys.argv[1:] if argv is None else argv)
             return _command_run(args)
         if args.command == "worker":
             return _command_worker(args)
+        if args.command == "report":
+            return _command_report(args)
+        if args.command == "compare":
+            return _command_compare(args)
         return _command_demo(args)
     except InvalidInput as err:
         print(f"loadforge: error: {err}", file=sys.stderr)

@@ -24,8 +24,21 @@ EXIT_THRESHOLD_FAILED = 1
 EXIT_INVALID_INPUT = 2
 EXIT_RUN_BROKE = 3
 
-# Percentiles in `latency_ms` (keys "p50" ... "p99.99"), besides mean, min and max.
-SUMMARY_PERCENTILES = (50.0, 75.0, 90.0, 95.0, 99.0, 99.9, 99.99)
+# Percentiles in `latency_ms` (keys "p50" ... "p99.99"), besides mean, min and max: Locust's
+# set plus p90, so `loadforge report --csv` can re-create its columns from a saved JSON.
+SUMMARY_PERCENTILES = (50.0, 66.0, 75.0, 80.0, 90.0, 95.0, 98.0, 99.0, 99.9, 99.99)
+# The points of `total.percentile_curve` (the HDR percentile plot of the HTML report).
+CURVE_PERCENTILES = (
+    *(float(p) for p in range(0, 100, 10)),
+    95.0,
+    99.0,
+    99.5,
+    99.9,
+    99.95,
+    99.99,
+    99.999,
+    100.0,
+)
 
 
 class ThresholdsFailed(AssertionError):
@@ -66,6 +79,14 @@ def latency_summary(stats: EndpointStats, service: bool = False) -> dict[str, fl
         out[percentile_key(p)] = percentile_ms(hist, p)
     out["max"] = hist.max / 1000.0
     return out
+
+
+def percentile_curve(stats: EndpointStats, service: bool = False) -> list[list[float]]:
+    """`[[percentile, ms], ...]` at `CURVE_PERCENTILES` from the merged histogram."""
+    hist = stats.service_latency if service else stats.latency
+    if hist is None or not hist.count:
+        return []
+    return [[p, percentile_ms(hist, p)] for p in CURVE_PERCENTILES]
 
 
 @dataclass
@@ -298,11 +319,16 @@ class Result:
             "failures": self.total.failures,
             "rps": self.total.rps,
             "fail_ratio": self.total.fail_ratio,
+            "bytes_received": self.total.bytes_received,
             "latency_ms": self.total.latency_ms,
+            "percentile_curve": percentile_curve(self.stats.total) if self.stats else [],
         }
         if self.open_model:
             total["service_latency_ms"] = self.total.service_latency_ms or latency_summary(
                 EndpointStats("", AGGREGATED), service=True
+            )
+            total["service_percentile_curve"] = (
+                percentile_curve(self.stats.total, service=True) if self.stats else []
             )
             total["dropped_iterations"] = self.dropped_iterations
         exceptions = self.stats.exceptions.values() if self.stats else []
@@ -320,7 +346,13 @@ class Result:
             "thresholds": [v.to_dict() for v in self.thresholds],
             "workers": [w.to_dict() for w in self.workers],
             "exceptions": [
-                {"kind": e.kind, "count": e.count, "traceback": e.sample} for e in exceptions
+                {
+                    "kind": e.kind,
+                    "count": e.count,
+                    "traceback": e.sample,
+                    "workers": sorted(e.workers),
+                }
+                for e in exceptions
             ],
             "time_series": self.time_series(),
         }

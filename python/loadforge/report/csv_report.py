@@ -112,7 +112,8 @@ def _history_row(
     ]
 
 
-def _write(path: Path, header: list[str], rows: Iterable[list[Any]]) -> None:
+def write_rows(path: Path, header: list[str], rows: Iterable[list[Any]]) -> None:
+    """One CSV file with Locust's dialect (comma, minimal quoting, CRLF line ends)."""
     # newline="" lets csv write "\r\n" line ends, exactly like Locust's files.
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
@@ -181,5 +182,5 @@ def write_csv(result: Result, prefix: str | Path, *, full_history: bool = False)
         (Path(f"{base}_exceptions.csv"), EXCEPTIONS_COLUMNS, exception_rows(stats)),
     ]
     for path, header, rows in files:
-        _write(path, header, rows)
+        write_rows(path, header, rows)
     return [path for path, _, _ in files]

@@ -53,5 +53,6 @@ def render(summary: dict[str, Any], name: str = "loadforge") -> str:
 
 
 def write(result: Any, path: str) -> None:
-    """Write the JUnit XML for a `Result` to `path`."""
-    Path(path).write_text(render(result.to_dict()) + "\n")
+    """Write the JUnit XML for a `Result` (or a summary dict) to `path`."""
+    summary = result if isinstance(result, dict) else result.to_dict()
+    Path(path).write_text(render(summary) + "\n")
