@@ -317,6 +317,11 @@ fn shutdown(shared: &Shared, timeout: Duration) {
     for t in &shared.threads {
         t.shutdown();
     }
+    // Users cut off with their runtime never removed themselves.
+    shared.users.lock().expect("poisoned").clear();
+    for t in &shared.threads {
+        t.users.store(0, Ordering::Relaxed);
+    }
     *shared.finished.lock().expect("poisoned") = true;
     shared.finished_cv.notify_all();
 }

@@ -88,6 +88,8 @@ fn graceful_stop_counts_cut_off_requests_once_as_timeout() {
         "{took:?}"
     );
     assert!(!engine.running());
+    assert_eq!(engine.users(), 0);
+    assert_eq!(last.users, 0);
     let t = totals(&[first, last], "stall");
     assert_eq!(t.requests, 6);
     assert_eq!(t.failures, 6);
