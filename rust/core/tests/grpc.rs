@@ -21,8 +21,9 @@ fn frame(msg: &[u8]) -> Bytes {
     b.freeze()
 }
 
-/// Serves `/ok` (echoes the request message) and `/missing` (trailers-only NOT_FOUND).
-fn grpc_server() -> (std::net::SocketAddr, Arc<AtomicU64>) {
+/// Serves `/ok` (echoes the request message) and `/missing` (trailers-only NOT_FOUND),
+/// over h2c or, with an acceptor, over TLS.
+fn grpc_server(tls: Option<tokio_rustls::TlsAcceptor>) -> (std::net::SocketAddr, Arc<AtomicU64>) {
     let hits = Arc::new(AtomicU64::new(0));
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
@@ -38,53 +39,68 @@ fn grpc_server() -> (std::net::SocketAddr, Arc<AtomicU64>) {
             loop {
                 let (stream, _) = listener.accept().await.unwrap();
                 let h = h.clone();
+                let tls = tls.clone();
                 tokio::spawn(async move {
-                    let mut conn = h2::server::handshake(stream).await.unwrap();
-                    while let Some(Ok((req, mut respond))) = conn.accept().await {
-                        let h = h.clone();
-                        tokio::spawn(async move {
-                            let grpc = req.headers().get("content-type").map(|v| v.as_bytes())
-                                == Some(b"application/grpc")
-                                && req.headers().get("te").map(|v| v.as_bytes())
-                                    == Some(b"trailers");
-                            let path = req.uri().path().to_owned();
-                            let mut body = req.into_body();
-                            let mut data = BytesMut::new();
-                            while let Some(chunk) = body.data().await {
-                                let chunk = chunk.unwrap();
-                                let _ = body.flow_control().release_capacity(chunk.len());
-                                data.extend_from_slice(&chunk);
-                            }
-                            h.fetch_add(1, Ordering::SeqCst);
-                            if !grpc || path.ends_with("/missing") {
-                                let resp = http::Response::builder()
-                                    .status(200)
-                                    .header("content-type", "application/grpc")
-                                    .header("grpc-status", if grpc { "5" } else { "13" })
-                                    .header("grpc-message", "no%20such%20thing")
-                                    .body(())
-                                    .unwrap();
-                                let _ = respond.send_response(resp, true);
+                    match tls {
+                        Some(acceptor) => {
+                            let Ok(stream) = acceptor.accept(stream).await else {
                                 return;
-                            }
-                            let resp = http::Response::builder()
-                                .status(200)
-                                .header("content-type", "application/grpc")
-                                .body(())
-                                .unwrap();
-                            let mut send = respond.send_response(resp, false).unwrap();
-                            // Echo the request message (already framed).
-                            let _ = send.send_data(data.freeze(), false);
-                            let mut trailers = http::HeaderMap::new();
-                            trailers.insert("grpc-status", "0".parse().unwrap());
-                            let _ = send.send_trailers(trailers);
-                        });
+                            };
+                            serve_grpc(stream, h).await
+                        }
+                        None => serve_grpc(stream, h).await,
                     }
                 });
             }
         });
     });
     (addr, hits)
+}
+
+async fn serve_grpc<S>(stream: S, h: Arc<AtomicU64>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let mut conn = h2::server::handshake(stream).await.unwrap();
+    while let Some(Ok((req, mut respond))) = conn.accept().await {
+        let h = h.clone();
+        tokio::spawn(async move {
+            let grpc = req.headers().get("content-type").map(|v| v.as_bytes())
+                == Some(b"application/grpc")
+                && req.headers().get("te").map(|v| v.as_bytes()) == Some(b"trailers");
+            let path = req.uri().path().to_owned();
+            let mut body = req.into_body();
+            let mut data = BytesMut::new();
+            while let Some(chunk) = body.data().await {
+                let chunk = chunk.unwrap();
+                let _ = body.flow_control().release_capacity(chunk.len());
+                data.extend_from_slice(&chunk);
+            }
+            h.fetch_add(1, Ordering::SeqCst);
+            if !grpc || path.ends_with("/missing") {
+                let resp = http::Response::builder()
+                    .status(200)
+                    .header("content-type", "application/grpc")
+                    .header("grpc-status", if grpc { "5" } else { "13" })
+                    .header("grpc-message", "no%20such%20thing")
+                    .body(())
+                    .unwrap();
+                let _ = respond.send_response(resp, true);
+                return;
+            }
+            let resp = http::Response::builder()
+                .status(200)
+                .header("content-type", "application/grpc")
+                .body(())
+                .unwrap();
+            let mut send = respond.send_response(resp, false).unwrap();
+            // Echo the request message (already framed).
+            let _ = send.send_data(data.freeze(), false);
+            let mut trailers = http::HeaderMap::new();
+            trailers.insert("grpc-status", "0".parse().unwrap());
+            let _ = send.send_trailers(trailers);
+        });
+    }
 }
 
 fn unary(url: String, name: &str) -> proto::RequestTemplate {
@@ -101,7 +117,7 @@ fn unary(url: String, name: &str) -> proto::RequestTemplate {
 
 #[test]
 fn grpc_unary_status_from_trailers_and_trailers_only() {
-    let (addr, hits) = grpc_server();
+    let (addr, hits) = grpc_server(None);
     let ok = unary(format!("http://{addr}/helloworld.Greeter/ok"), "ok");
     let missing = unary(
         format!("http://{addr}/helloworld.Greeter/missing"),
@@ -143,4 +159,25 @@ fn grpc_frame_is_five_byte_prefixed() {
         loadforge_core::plan::template::grpc_frame(b"hi"),
         frame(b"hi")
     );
+}
+
+#[test]
+fn grpc_over_tls_with_alpn_h2() {
+    let (acceptor, ca) = tls_acceptor(&[b"h2"]);
+    let (addr, hits) = grpc_server(Some(acceptor));
+    let ok = unary(
+        format!("https://localhost:{}/helloworld.Greeter/ok", addr.port()),
+        "ok",
+    );
+    let mut plan = plan(
+        vec![class("greeter", vec![(1, ok)])],
+        closed(4, 0.0),
+        0.0,
+        200,
+    );
+    plan.tls_ca_pem = ca.into_bytes();
+    let t = totals(&run_to_end(&plan, Duration::from_secs(30)), "ok");
+    assert_eq!(t.requests, 200);
+    assert_eq!(t.failures, 0, "{:?}", t.errors);
+    assert_eq!(hits.load(Ordering::SeqCst), 200);
 }

@@ -278,3 +278,32 @@ fn on_start_and_on_stop_run_once_per_user() {
     let tasks = totals(&snaps, "task").requests;
     assert!((15..=36).contains(&tasks), "{tasks}");
 }
+
+#[test]
+fn open_model_scale_changes_rate_and_cap() {
+    let server = hyper_server(Proto::Http1);
+    let plan = plan(
+        vec![class(
+            "api",
+            vec![(1, get(&server.url("/slow?ms=100"), "slow"))],
+        )],
+        open(100.0, 0),
+        0.0,
+        0,
+    );
+    let e = engine(&plan);
+    std::thread::sleep(Duration::from_millis(500));
+    let first = totals(&[e.snapshot()], "slow");
+    assert_eq!(first.dropped, 0);
+    // ~10 in flight at 100/s × 100 ms: a cap of 2 drops most arrivals.
+    e.scale(Some(2), Some(200.0)).unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let snap = e.stop(Duration::from_secs(1));
+    let second = totals(&[snap], "slow");
+    assert!(second.dropped >= 60, "dropped {}", second.dropped);
+    let scheduled = second.dropped + second.requests;
+    assert!(
+        (90..=110).contains(&scheduled),
+        "200/s for 0.5 s: {scheduled}"
+    );
+}

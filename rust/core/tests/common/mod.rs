@@ -84,8 +84,9 @@ pub fn hyper_server(proto: Proto) -> Server {
     )
 }
 
-/// Starts a TLS hyper server offering `alpn`; returns it and the CA (self-signed) PEM.
-pub fn tls_server(alpn: &[&[u8]]) -> (Server, String) {
+/// A TLS acceptor with a fresh self-signed certificate for localhost/127.0.0.1, offering
+/// `alpn`; also returns the certificate as PEM (to trust it as a CA).
+pub fn tls_acceptor(alpn: &[&[u8]]) -> (tokio_rustls::TlsAcceptor, String) {
     let key =
         rcgen::generate_simple_self_signed(vec!["localhost".to_string(), "127.0.0.1".to_string()])
             .unwrap();
@@ -101,7 +102,12 @@ pub fn tls_server(alpn: &[&[u8]]) -> (Server, String) {
     .with_single_cert(vec![cert], private)
     .unwrap();
     config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    (tokio_rustls::TlsAcceptor::from(Arc::new(config)), pem)
+}
+
+/// Starts a TLS hyper server offering `alpn`; returns it and the CA (self-signed) PEM.
+pub fn tls_server(alpn: &[&[u8]]) -> (Server, String) {
+    let (acceptor, pem) = tls_acceptor(alpn);
     let server = serve(
         move |stream| {
             let acceptor = acceptor.clone();
