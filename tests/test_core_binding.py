@@ -200,3 +200,24 @@ def test_python_users_events_and_submit(server: _Server) -> None:
         assert server.counter.hits == 10
     finally:
         engine.stop(0.5)
+
+
+def test_open_model_rate_scale_and_service_latency(server: _Server) -> None:
+    plan = plan_pb2.EnginePlan(threads=1, connect_timeout_s=2, request_timeout_s=5)
+    task = plan.users.add(name="api", weight=1).tasks.add(weight=1)
+    task.request.method = "GET"
+    task.request.url = server.url("/open")
+    task.request.name = "open"
+    plan.profile.open.rate = 100.0
+    plan.profile.run_time_s = 1.0
+    engine = _core.Engine(plan.SerializeToString())
+    engine.start()
+    with pytest.raises(_core.PlanError):
+        engine.scale(rate=-1.0)
+    assert engine.wait(10.0)
+    (ep,) = snapshot_pb2.Snapshot.FromString(engine.stop()).endpoints
+    assert ep.requests == 100 == server.counter.hits  # arrivals strictly within 1 s
+    assert _core.Histogram.decode(ep.service_latency).count == 100
+    latency = _core.Histogram.decode(ep.latency)
+    service = _core.Histogram.decode(ep.service_latency)
+    assert latency.max >= service.max  # measured from the intended start
