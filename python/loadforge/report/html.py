@@ -38,49 +38,66 @@ tr.agg td{font-weight:600;border-top:2px solid #ccd}
 td.ok{color:#1f9d55;font-weight:600}td.bad{color:#d64545;font-weight:600}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(560px,1fr));gap:18px}
 .chart{height:340px}
+.card.bad .v{color:#d64545}
+footer{color:#8a93a3;font-size:12px;text-align:center;padding:4px 0 24px}
 """
 
 _SCRIPT = """
 const S = JSON.parse(document.getElementById('summary').textContent);
 const ts = S.time_series || [];
 const x = ts.map(p => p.elapsed_s);
-const base = {margin:{t:30,r:20,b:40,l:60}, legend:{orientation:'h'}, hovermode:'x unified',
-  xaxis:{title:{text:'elapsed (s)'}}};
-const cfg = {displaylogo:false, responsive:true};
+// A second without requests has no latency: leave a gap rather than draw a zero.
+const lat = k => ts.map(p => (p.rps > 0 ? p[k] : null));
+const font = {family:'system-ui,-apple-system,Segoe UI,Roboto,sans-serif', size:12,
+  color:'#3b4252'};
+function layout(title, ytitle, extra) {
+  return Object.assign({font:font, title:{text:title, x:0.01, xanchor:'left',
+      font:{size:15, color:'#1d2330'}},
+    margin:{t:44,r:16,b:36,l:56}, legend:{orientation:'h', y:-0.14},
+    hovermode:'x unified', plot_bgcolor:'#fff', paper_bgcolor:'#fff',
+    xaxis:{ticksuffix:' s', gridcolor:'#eef0f3', zeroline:false},
+    yaxis:{title:{text:ytitle}, gridcolor:'#eef0f3', rangemode:'tozero'}}, extra || {});
+}
+const cfg = {displaylogo:false, responsive:true,
+  modeBarButtonsToRemove:['lasso2d','select2d']};
 function line(y, name, color, extra) {
   return Object.assign({x:x, y:y, name:name, type:'scatter', mode:'lines',
     line:{color:color, width:2}}, extra || {});
 }
 Plotly.newPlot('chart-rps', [
-  line(ts.map(p => p.rps), 'requests/s', '#2f6fde'),
-  line(ts.map(p => p.failures_per_s), 'failures/s', '#d64545')],
-  Object.assign({}, base, {title:{text:'Throughput'}, yaxis:{title:{text:'per second'}}}), cfg);
+  line(ts.map(p => p.rps), 'requests/s', '#2f6fde',
+    {fill:'tozeroy', fillcolor:'rgba(47,111,222,0.12)'}),
+  line(ts.map(p => p.failures_per_s), 'failures/s', '#d64545',
+    {fill:'tozeroy', fillcolor:'rgba(214,69,69,0.15)'})],
+  layout('Throughput', 'per second'), cfg);
 Plotly.newPlot('chart-latency', [
-  line(ts.map(p => p.p50), 'p50', '#1f9d55'),
-  line(ts.map(p => p.p95), 'p95', '#e6a23c'),
-  line(ts.map(p => p.p99), 'p99', '#d64545')],
-  Object.assign({}, base, {title:{text:'Response time (per second)'},
-    yaxis:{title:{text:'ms'}}}), cfg);
+  line(lat('p50'), 'p50', '#1f9d55'),
+  line(lat('p95'), 'p95', '#e6a23c'),
+  line(lat('p99'), 'p99', '#d64545')],
+  layout('Response time (per second)', 'ms'), cfg);
 Plotly.newPlot('chart-users', [
-  line(ts.map(p => p.users), 'users', '#7a4fd6', {line:{shape:'hv', color:'#7a4fd6'}})],
-  Object.assign({}, base, {title:{text:'Users'}, yaxis:{title:{text:'users'}}}), cfg);
-const curve = (S.total && S.total.percentile_curve) || [];
-const dist = [{x: curve.map(c => 100 / (100 - Math.min(c[0], 99.9999))),
-  y: curve.map(c => c[1]), text: curve.map(c => 'p' + c[0]), name: 'latency',
-  type:'scatter', mode:'lines+markers', line:{color:'#2f6fde'},
-  hovertemplate:'%{text}: %{y:.3f} ms<extra></extra>'}];
-if (S.total && S.total.service_percentile_curve) {
-  const sc = S.total.service_percentile_curve;
-  dist.push({x: sc.map(c => 100 / (100 - Math.min(c[0], 99.9999))), y: sc.map(c => c[1]),
-    text: sc.map(c => 'p' + c[0]), name: 'service time (uncorrected)', type:'scatter',
-    mode:'lines', line:{color:'#999', dash:'dot'},
-    hovertemplate:'%{text}: %{y:.3f} ms<extra></extra>'});
+  line(ts.map(p => p.users), 'users', '#7a4fd6',
+    {line:{shape:'hv', color:'#7a4fd6', width:2}, fill:'tozeroy',
+     fillcolor:'rgba(122,79,214,0.10)'})],
+  layout(S.model === 'open' ? 'Iterations in flight' : 'Users', 'users'), cfg);
+// HDR percentile plot: x is 1/(1 - q), so each "nine" gets the same width.
+const nines = c => 100 / (100 - Math.min(c[0], 99.9999));
+function curve(points, name, color, dash) {
+  return {x: points.map(nines), y: points.map(c => c[1]), text: points.map(c => 'p' + c[0]),
+    name: name, type:'scatter', mode: dash ? 'lines' : 'lines+markers',
+    line:{color:color, width:2, dash:dash || 'solid'}, marker:{size:5},
+    hovertemplate:'%{text}: %{y:.3f} ms<extra>' + name + '</extra>'};
 }
-Plotly.newPlot('chart-dist', dist, {margin:{t:30,r:20,b:50,l:60}, legend:{orientation:'h'},
-  title:{text:'Latency by percentile (HDR)'},
-  xaxis:{type:'log', title:{text:'percentile'}, tickvals:[1,2,10,100,1000,10000,100000],
-    ticktext:['0%','50%','90%','99%','99.9%','99.99%','99.999%']},
-  yaxis:{title:{text:'ms'}}}, cfg);
+const dist = [curve((S.total && S.total.percentile_curve) || [], 'latency', '#2f6fde')];
+if (S.total && S.total.service_percentile_curve) {
+  dist.push(curve(S.total.service_percentile_curve, 'service time (uncorrected)', '#8a93a3',
+    'dot'));
+}
+Plotly.newPlot('chart-dist', dist, layout('Latency by percentile (HDR)', 'ms', {
+  hovermode:'closest',
+  xaxis:{type:'log', title:{text:'percentile'}, gridcolor:'#eef0f3',
+    tickvals:[1,10,100,1000,10000,100000,1000000],
+    ticktext:['0%','90%','99%','99.9%','99.99%','99.999%','max']}}), cfg);
 """
 
 
@@ -88,6 +105,12 @@ def _plotly_js() -> str:
     from plotly.offline import get_plotlyjs
 
     return str(get_plotlyjs())
+
+
+def _version() -> str:
+    from loadforge._version import __version__
+
+    return str(__version__)
 
 
 def _ms(value: Any) -> str:
@@ -115,14 +138,24 @@ def _endpoint_rows(summary: dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
+def _observed(verdict: dict[str, Any]) -> str:
+    value, unit = verdict.get("observed"), verdict.get("unit") or ""
+    if value is None:
+        return "no requests"
+    if unit == "ratio":
+        return f"{value * 100:.2f} %"
+    if unit == "ms":
+        return f"{value:,.3f} ms"
+    return f"{value:,.6g} {unit}".strip()
+
+
 def _threshold_rows(summary: dict[str, Any]) -> str:
     rows = []
     for v in summary.get("thresholds", []):
         verdict = '<td class="ok">pass</td>' if v["passed"] else '<td class="bad">FAIL</td>'
-        observed = "no requests" if v.get("observed") is None else f"{v['observed']:.6g}"
         rows.append(
             f"<tr><td>{html.escape(v['scope'])}</td><td>{html.escape(v['expr'])}</td>"
-            f"<td>{observed} {html.escape(v.get('unit') or '')}</td>{verdict}</tr>"
+            f"<td>{html.escape(_observed(v))}</td>{verdict}</tr>"
         )
     return "\n".join(rows) or '<tr><td colspan="4">no thresholds</td></tr>'
 
@@ -159,7 +192,8 @@ def render(summary: dict[str, Any], title: str = "loadforge report") -> str:
     if summary.get("model") == "open":
         cards.append(("dropped iterations", f"{total.get('dropped_iterations', 0):,}"))
     card_html = "".join(
-        f'<div class="card"><div class="v">{v}</div><div class="k">{k}</div></div>'
+        f'<div class="card{" bad" if k == "failures" and v != "0" else ""}">'
+        f'<div class="v">{v}</div><div class="k">{k}</div></div>'
         for k, v in cards
     )
     errors = _error_rows(summary)
@@ -198,6 +232,7 @@ def render(summary: dict[str, Any], title: str = "loadforge report") -> str:
 <section><div id="chart-users" class="chart"></div></section>
 <section><div id="chart-dist" class="chart"></div></section>
 </div></main>
+<footer>loadforge {html.escape(_version())} · latencies from merged HDR histograms</footer>
 <script type="application/json" id="summary">{data}</script>
 <script>{_SCRIPT}</script></body></html>
 """

@@ -9,6 +9,7 @@ from typing import Any
 
 from rich.console import Console, Group
 from rich.live import Live
+from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
@@ -32,9 +33,25 @@ def _window(points: list[SeriesPoint], key: str | None) -> tuple[float, float, f
     return requests / seconds, p50, p95
 
 
+def _header(elapsed: float, run_time: float, users: int, workers: int) -> Table:
+    """`loadforge  ━━━━━━━━──── 12 / 30 s  users 20  workers 2` (a bar when the run ends
+    on its own)."""
+    grid = Table.grid(padding=(0, 2))
+    cells: list[Any] = [Text("loadforge", style="bold")]
+    if run_time:
+        cells.append(ProgressBar(total=run_time, completed=min(elapsed, run_time), width=30))
+        cells.append(Text(f"{elapsed:.0f} / {run_time:.0f} s"))
+    else:
+        cells.append(Text(f"{elapsed:.0f} s"))
+    cells.append(Text(f"users {users}"))
+    cells.append(Text(f"workers {workers}"))
+    grid.add_row(*cells)
+    return grid
+
+
 class LiveView:
-    """Progress of a running test. Call `update(stats, elapsed, run_time, users)` (or the
-    object itself with a controller) about once a second; `close()` at the end.
+    """Progress of a running test. Call `update(stats, elapsed, run_time, users, workers)`
+    (or the object itself with a controller) about once a second; `close()` at the end.
 
     On a terminal the table is redrawn in place (no scrolling, no flicker); otherwise a
     line is printed every `plain_every_s` seconds.
@@ -51,11 +68,15 @@ class LiveView:
         plan = getattr(controller, "plan", None)
         run_time = plan.engine.profile.run_time_s if plan is not None else 0.0
         stats: RunStats = controller.stats
-        self.update(stats, controller.elapsed, run_time, stats.users)
+        states = list(getattr(controller, "workers", {}).values())
+        workers = sum(1 for w in states if w.status in ("joined", "running"))
+        self.update(stats, controller.elapsed, run_time, stats.users, workers)
 
-    def update(self, stats: RunStats, elapsed: float, run_time: float, users: int) -> None:
+    def update(
+        self, stats: RunStats, elapsed: float, run_time: float, users: int, workers: int = 0
+    ) -> None:
         if self.console.is_terminal:
-            renderable = self.render(stats, elapsed, run_time, users)
+            renderable = self.render(stats, elapsed, run_time, users, workers)
             if self._live is None:
                 self._live = Live(
                     renderable, console=self.console, auto_refresh=False, transient=False
@@ -66,7 +87,7 @@ class LiveView:
         now = time.monotonic()
         if now - self._last_plain >= self.plain_every_s:
             self._last_plain = now
-            line = self.line(stats, elapsed, run_time, users)
+            line = self.line(stats, elapsed, run_time, users, workers)
             self.console.print(line, highlight=False, soft_wrap=True)
 
     @staticmethod
@@ -75,18 +96,23 @@ class LiveView:
         points = stats.series.recent(WINDOW_S + 1)
         return points[:-1] if len(points) > 1 else points
 
-    def line(self, stats: RunStats, elapsed: float, run_time: float, users: int) -> str:
+    def line(
+        self, stats: RunStats, elapsed: float, run_time: float, users: int, workers: int = 0
+    ) -> str:
         """One plain progress line."""
         rps, _, p95 = _window(self._recent(stats), None)
         total = stats.total
         limit = f"/{run_time:.0f}s" if run_time else "s"
         return (
-            f"[{elapsed:5.0f}{limit}] users {users} | {total.requests:,} req ({rps:,.1f}/s) | "
+            f"[{elapsed:5.0f}{limit}] users {users} | workers {workers} | "
+            f"{total.requests:,} req ({rps:,.1f}/s) | "
             f"{total.failures:,} failed | p50 {ms(total.percentile_ms(50))} ms "
             f"p95 {ms(total.percentile_ms(95))} ms (last {WINDOW_S}s p95 {ms(p95)} ms)"
         )
 
-    def render(self, stats: RunStats, elapsed: float, run_time: float, users: int) -> Group:
+    def render(
+        self, stats: RunStats, elapsed: float, run_time: float, users: int, workers: int = 0
+    ) -> Group:
         """The live table: per endpoint, totals and current (last few seconds) figures."""
         recent = self._recent(stats)
         table = Table(header_style="bold", expand=False)
@@ -122,9 +148,7 @@ class LiveView:
             ms(total.percentile_ms(99)),
             style="bold",
         )
-        limit = f" / {run_time:.0f} s" if run_time else " s"
-        header = Text(f"loadforge — {elapsed:.0f}{limit} — users {users}", style="bold")
-        return Group(header, table)
+        return Group(_header(elapsed, run_time, users, workers), table)
 
     def close(self) -> None:
         """Stop redrawing (leaves the last table on screen)."""
