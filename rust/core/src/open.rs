@@ -139,13 +139,16 @@ fn start_iteration(
 
 fn pick_class(shared: &Shared, rng: &mut fastrand::Rng) -> Option<usize> {
     let classes = &shared.plan.classes;
-    let total: u64 = classes.iter().map(|c| u64::from(c.weight.max(1))).sum();
+    // As in the closed model: weight 0 means "never", unless every weight is 0.
+    let all_zero = classes.iter().all(|c| c.weight == 0);
+    let weight = |c: &crate::plan::UserClass| u64::from(if all_zero { 1 } else { c.weight });
+    let total: u64 = classes.iter().map(weight).sum();
     if total == 0 {
         return None;
     }
     let mut x = rng.u64(0..total);
     for (i, c) in classes.iter().enumerate() {
-        let w = u64::from(c.weight.max(1));
+        let w = weight(c);
         if x < w {
             return Some(i);
         }
