@@ -26,7 +26,7 @@ margin-left:10px}
 .pass{background:#1f9d55;color:#fff}.fail{background:#d64545;color:#fff}
 .cards{display:flex;flex-wrap:wrap;gap:12px;margin:12px 0 20px}
 .card{background:#fff;border-radius:8px;padding:12px 18px;box-shadow:0 1px 2px #0002;
-min-width:120px}
+flex:1 1 100px}
 .card .v{font-size:22px;font-weight:600}.card .k{font-size:12px;color:#667}
 section{background:#fff;border-radius:8px;padding:14px 18px;margin-bottom:18px;
 box-shadow:0 1px 2px #0002}
@@ -111,6 +111,14 @@ def _version() -> str:
     from loadforge._version import __version__
 
     return str(__version__)
+
+
+def _when(started_at: Any) -> str:
+    """`2026-01-02T03:04:05.678+00:00` → `2026-01-02 03:04:05 UTC`."""
+    text = str(started_at)
+    if text.endswith("+00:00") and "T" in text:
+        return text.replace("T", " ").split(".")[0].removesuffix("+00:00") + " UTC"
+    return text
 
 
 def _ms(value: Any) -> str:
@@ -217,7 +225,7 @@ def render(summary: dict[str, Any], title: str = "loadforge report") -> str:
 <title>{html.escape(title)}</title><style>{_CSS}</style>
 <script>{_plotly_js()}</script></head>
 <body><header><h1>{html.escape(title)}{badge}</h1>
-<div class="sub">started {html.escape(str(summary.get("started_at", "")))} ·
+<div class="sub">started {html.escape(_when(summary.get("started_at", "")))} ·
 {summary.get("model", "closed")} model · {len(summary.get("workers", []))} worker(s)</div></header>
 <main>{broken_html}<div class="cards">{card_html}</div>
 <section><h2>Thresholds</h2><table><tr><th>Scope</th><th>Expression</th><th>Observed</th>
