@@ -7,6 +7,12 @@ from pathlib import Path
 
 import grpc
 
+from loadforge.errors import InvalidInput
+
+
+class TlsConfigError(InvalidInput):
+    """TLS options that cannot work (a missing file, a key without its certificate)."""
+
 
 @dataclass(frozen=True)
 class ChannelSecurity:
@@ -23,7 +29,12 @@ class ChannelSecurity:
 
 
 def _read(path: str | None) -> bytes | None:
-    return Path(path).read_bytes() if path else None
+    if not path:
+        return None
+    try:
+        return Path(path).read_bytes()
+    except OSError as err:
+        raise TlsConfigError(f"cannot read {path}: {err.strerror}") from None
 
 
 _OPTIONS = [
@@ -39,6 +50,8 @@ _OPTIONS = [
 def open_channel(target: str, security: ChannelSecurity) -> grpc.aio.Channel:
     if not security.tls:
         return grpc.aio.insecure_channel(target, options=_OPTIONS)
+    if bool(security.cert) != bool(security.key):
+        raise TlsConfigError("a client certificate needs both --tls-cert and --tls-key")
     creds = grpc.ssl_channel_credentials(
         root_certificates=_read(security.ca),
         private_key=_read(security.key),
@@ -52,7 +65,8 @@ def add_port(server: grpc.aio.Server, bind: str, security: ChannelSecurity) -> i
         return server.add_insecure_port(bind)
     key, cert = _read(security.key), _read(security.cert)
     if not (key and cert):
-        raise ValueError("the controller needs both --tls-cert and --tls-key for TLS")
+        raise TlsConfigError("the controller needs both --tls-cert and --tls-key for TLS")
+    # With a CA the controller demands a client certificate signed by it (mutual TLS).
     creds = grpc.ssl_server_credentials(
         [(key, cert)],
         root_certificates=_read(security.ca),

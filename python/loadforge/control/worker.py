@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import os
 import platform
+import signal
 import socket
 import sys
 import time
@@ -23,6 +24,7 @@ from loadforge._proto import control_pb2, control_pb2_grpc, plan_pb2, snapshot_p
 from loadforge._version import __version__
 from loadforge.control import allocation, bundle
 from loadforge.control.channel import ChannelSecurity, open_channel
+from loadforge.control.dial import ControllerUnreachable, TlsFailed, connect
 from loadforge.control.resources import ProcessMeter
 
 PROTOCOL_VERSION = control_pb2.PROTOCOL_VERSION_CURRENT
@@ -37,6 +39,10 @@ class WorkerRejected(Exception):
 
 class ControllerLost(Exception):
     """The controller went away mid-run; the worker stopped firing."""
+
+
+class ControllerUntrusted(Exception):
+    """TLS with the controller failed: its certificate is not trusted, or it refused ours."""
 
 
 @dataclass
@@ -64,6 +70,12 @@ class Worker:
         self._open_model = False
         self._plan: asyncio.Future[control_pb2.RunPlan] | None = None
         self._lost = ""
+        self._interrupted = asyncio.Event()
+
+    def interrupt(self) -> None:
+        """SIGTERM/SIGINT: stop firing, send the final interval (Done), then return."""
+        self._interrupted.set()
+        self._stop_requested.set()
 
     def _hello(self) -> control_pb2.WorkerMessage:
         return control_pb2.WorkerMessage(
@@ -90,12 +102,12 @@ class Worker:
         channel = open_channel(self.options.controller, self.options.security)
         try:
             try:
-                await asyncio.wait_for(channel.channel_ready(), self.options.connect_timeout_s)
-            except TimeoutError:
-                raise ControllerLost(
-                    f"no controller at {self.options.controller} "
-                    f"after {self.options.connect_timeout_s:.0f}s"
-                ) from None
+                if not await connect(channel, self.options, give_up=self._interrupted):
+                    return
+            except ControllerUnreachable as err:
+                raise ControllerLost(str(err)) from None
+            except TlsFailed as err:
+                raise ControllerUntrusted(str(err)) from None
             self._call = control_pb2_grpc.ControllerStub(channel).Connect()
             self._plan = asyncio.get_running_loop().create_future()
             await self._send(self._hello())
@@ -103,6 +115,9 @@ class Worker:
             reader = asyncio.create_task(self._read_commands())
             try:
                 plan = await self._await_plan(reader)
+                if plan is None:  # interrupted before any plan came
+                    await self._leave_empty_handed()
+                    return
                 await self._run_plan(plan)
                 # Wait for the controller to close the stream so the Done is not lost.
                 with contextlib.suppress(TimeoutError):
@@ -127,13 +142,17 @@ class Worker:
         self._last_heard = time.monotonic()
         return msg
 
-    async def _await_plan(self, reader: asyncio.Task[None]) -> control_pb2.RunPlan:
+    async def _await_plan(self, reader: asyncio.Task[None]) -> control_pb2.RunPlan | None:
         assert self._plan is not None
         plan = self._plan
-        waiting: list[asyncio.Future[Any]] = [plan, reader]
+        interrupted = asyncio.ensure_future(self._interrupted.wait())
+        waiting: list[asyncio.Future[Any]] = [plan, reader, interrupted]
         await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+        interrupted.cancel()
         if plan.done():
             return plan.result()
+        if self._interrupted.is_set():
+            return None
         plan.cancel()
         reader.result()  # raises WorkerRejected / ControllerLost
         raise ControllerLost("controller closed the stream before sending a plan")
@@ -161,6 +180,12 @@ class Worker:
             last = await self._finish()
         with contextlib.suppress(grpc.aio.AioRpcError, asyncio.InvalidStateError):
             await self._send(control_pb2.WorkerMessage(done=control_pb2.Done(last=last)))
+            await self._call.done_writing()
+
+    async def _leave_empty_handed(self) -> None:
+        """Say Done with nothing measured, so the controller counts us out cleanly."""
+        with contextlib.suppress(grpc.aio.AioRpcError, asyncio.InvalidStateError):
+            await self._send(control_pb2.WorkerMessage(done=control_pb2.Done()))
             await self._call.done_writing()
 
     def _python_runner(self, plan: plan_pb2.Plan, engine_plan: plan_pb2.EnginePlan) -> Any:
@@ -261,14 +286,24 @@ def run_worker(options: WorkerOptions) -> int:
     from loadforge.control.loop import new_event_loop
 
     loop = new_event_loop()
+    worker = Worker(options)
     try:
-        loop.run_until_complete(Worker(options).run())
+        # A worker stopped by its own host (docker stop, kubectl scale, Ctrl-C) still
+        # reports its last interval, so nothing it fired goes uncounted.
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, worker.interrupt)
+        loop.run_until_complete(worker.run())
         return 0
     except WorkerRejected as err:
         print(f"loadforge worker: rejected by the controller: {err}", file=sys.stderr)
+        return 3
+    except ControllerUntrusted as err:
+        print(f"loadforge worker: {err}", file=sys.stderr)
         return 3
     except ControllerLost as err:
         print(f"loadforge worker: {err}", file=sys.stderr)
         return 3
     finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
         loop.close()
