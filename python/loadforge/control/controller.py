@@ -16,7 +16,7 @@ from typing import Any
 import grpc
 
 from loadforge._proto import control_pb2, control_pb2_grpc, plan_pb2
-from loadforge.control import allocation
+from loadforge.control import allocation, health
 from loadforge.control.channel import SERVER_OPTIONS, ChannelSecurity, add_port
 from loadforge.control.governor import AbortWatch, ShapeDriver
 from loadforge.control.security import is_loopback, tokens_match
@@ -205,6 +205,8 @@ class Controller(control_pb2_grpc.ControllerServicer):
         elif kind == "done":
             self.stats.add(msg.done.last, state.id)
             state.status = "done"
+            # A worker stopped by its host mid-run: the others take over its share.
+            self._resplit()
 
     # --- allocation ----------------------------------------------------------------
 
@@ -262,6 +264,11 @@ class Controller(control_pb2_grpc.ControllerServicer):
             self._stop.set()
             for w in self._active():
                 w.send(control_pb2.ControllerMessage(stop=control_pb2.Stop(reason=reason)))
+
+    @property
+    def cpu_warning(self) -> str:
+        """A line naming workers whose CPU is saturated (for the live view), or ""."""
+        return health.cpu_warning(self.workers.values())
 
     @property
     def elapsed(self) -> float:

@@ -70,13 +70,23 @@ class LiveView:
         stats: RunStats = controller.stats
         states = list(getattr(controller, "workers", {}).values())
         workers = sum(1 for w in states if w.status in ("joined", "running"))
-        self.update(stats, controller.elapsed, run_time, stats.users, workers)
+        warning = getattr(controller, "cpu_warning", "")
+        self.update(stats, controller.elapsed, run_time, stats.users, workers, warning)
 
     def update(
-        self, stats: RunStats, elapsed: float, run_time: float, users: int, workers: int = 0
+        self,
+        stats: RunStats,
+        elapsed: float,
+        run_time: float,
+        users: int,
+        workers: int = 0,
+        warning: str = "",
     ) -> None:
+        """Redraw; `warning` (e.g. a saturated worker's CPU) is shown below the table."""
         if self.console.is_terminal:
             renderable = self.render(stats, elapsed, run_time, users, workers)
+            if warning:
+                renderable = Group(renderable, Text(f"warning: {warning}", style="bold yellow"))
             if self._live is None:
                 self._live = Live(
                     renderable, console=self.console, auto_refresh=False, transient=False
@@ -88,6 +98,8 @@ class LiveView:
         if now - self._last_plain >= self.plain_every_s:
             self._last_plain = now
             line = self.line(stats, elapsed, run_time, users, workers)
+            if warning:
+                line += f" | warning: {warning}"
             self.console.print(line, highlight=False, soft_wrap=True)
 
     @staticmethod
