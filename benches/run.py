@@ -1,6 +1,6 @@
 """Benchmarks: loadforge beside wrk, h2load, Locust and grpc.aio, measured in the same run.
 
-    python benches/run.py [--duration 10] [--only http1,http2,grpc,python]
+    python benches/run.py [--duration 10] [--only http1,http2,grpc,python,controller]
 
 The target is nginx with one worker pinned to CPU 1 (loadforge.testing.NginxServer);
 every load generator, peer or loadforge, runs pinned to CPU 0 with 50 connections/users.
@@ -24,9 +24,12 @@ from harness.loadforge_side import run_scenario
 from harness.measure import ROOT, Measurement, pin_process
 from harness.report import Row, render_table, write_json
 from harness.tools import install_hint, missing_tools
+
 from loadforge.testing import NginxServer
 
 GROUPS = ("http1", "http2", "grpc", "python")
+# Optional groups: run only when named in --only.
+OPTIONAL_GROUPS = ("controller",)  # controller_scale.py: 200 simulated workers, CPU < 1 core
 
 
 @dataclass
@@ -82,9 +85,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "bench-results", help="JSON folder")
     args = parser.parse_args(argv)
     groups = [g.strip() for g in args.only.split(",") if g.strip()]
-    unknown = sorted(set(groups) - set(GROUPS))
+    unknown = sorted(set(groups) - set(GROUPS) - set(OPTIONAL_GROUPS))
     if unknown:
-        parser.error(f"unknown group(s) {unknown}; choose from {', '.join(GROUPS)}")
+        choices = ", ".join(GROUPS + OPTIONAL_GROUPS)
+        parser.error(f"unknown group(s) {unknown}; choose from {choices}")
+    scale_code = 0
+    if "controller" in groups:
+        import controller_scale
+
+        groups.remove("controller")
+        print("controller scale (benches/controller_scale.py):", flush=True)
+        scale_code = controller_scale.main([])
+        if not groups:
+            return scale_code
 
     needed = ["nginx", "taskset"]
     needed += ["wrk"] if "http1" in groups else []
@@ -120,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     print(render_table(rows))
     path = write_json(rows, args.out, args.duration)
     print(f"\nwrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
-    return 1 if any(r.verdict == "FAIL" for r in rows) else 0
+    return 1 if scale_code or any(r.verdict == "FAIL" for r in rows) else 0
 
 
 def _show(m: Measurement) -> str:
