@@ -117,3 +117,23 @@ def test_worker_stopped_by_sigterm_reports_its_last_interval_and_exits_0(
     assert by_id["stays"]["requests"] > by_id["leaves"]["requests"]
     # Its final interval came in with Done: nothing it fired went uncounted.
     assert summary["total"]["requests"] == served(demo)  # type: ignore[index]
+
+
+def test_worker_stopped_before_the_plan_exits_0_having_fired_nothing(
+    tmp_path: Path, demo: DemoProcess
+) -> None:
+    run = Run(tmp_path, demo, "-u", "2", "-t", "2s", "--expect-workers", "2",
+              "--expect-timeout", "4")  # fmt: skip
+    try:
+        waiting = run.worker("waiting")
+        time.sleep(1.5)  # joined; the controller still waits for a second worker
+        started = time.monotonic()
+        waiting.send_signal(signal.SIGTERM)
+        _, err = waiting.communicate(timeout=10)
+        assert waiting.returncode == 0, err
+        assert time.monotonic() - started < 5
+        code, _, _ = run.finish()
+    finally:
+        run.kill_all()
+    assert code == 3  # the second worker never came
+    assert served(demo) == 0
