@@ -119,7 +119,7 @@ def test_unknown_key_exits_2_and_fires_nothing(
 
 @pytest.mark.slow
 def test_real_run_takes_host_and_outputs_from_the_config(
-    demo_target: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    demo_target: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
 ) -> None:
     demo_target.reset()
     write(
@@ -132,6 +132,7 @@ def test_real_run_takes_host_and_outputs_from_the_config(
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("LOADFORGE_USERS", "3")
     assert main(["run", DEMO, "--env", "local"]) == 0
+    assert "wrote out/summary.json" in capsys.readouterr().out  # the summary lists its files
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     served = demo_target.stats()["http"]
     health = next(ep for ep in summary["endpoints"] if ep["name"] == "/health")

@@ -374,20 +374,27 @@ class Result:
         junit_path: str | None = None,
         console: bool = False,
     ) -> None:
-        """Write the requested reports; `console=True` prints the final tables."""
+        """Write the requested reports; `console=True` prints the final tables and the
+        files written."""
+        written: list[str] = []
         if json_path:
             from .report.json_report import write_json
 
             write_json(self, json_path)
+            written.append(str(json_path))
         if csv_prefix:
             from .report.csv_report import write_csv
 
-            write_csv(self, csv_prefix, full_history=csv_full_history)
+            paths = write_csv(self, csv_prefix, full_history=csv_full_history)
+            written.extend(map(str, paths))
         # HTML and JUnit writers live in their own modules with `write(result, path)`.
         for module, path in (("html", html_path), ("junit", junit_path)):
             if path:
                 importlib.import_module(f"loadforge.report.{module}").write(self, path)
+                written.append(str(path))
         if console:
             from .report.console import print_summary
 
             print_summary(self)
+            for path in written:
+                print(f"wrote {path}")
