@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from loadforge.demo.http_parser import BadRequest, RequestParser
 from loadforge.demo.multipart import MultipartError, parse_header_params, parse_multipart
 

@@ -14,6 +14,7 @@ from typing import Any
 import grpc
 import orjson
 import pytest
+
 from loadforge._proto import inference_pb2, inference_pb2_grpc
 from loadforge.demo import serve
 from loadforge.demo.model import predict

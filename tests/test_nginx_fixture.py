@@ -7,6 +7,7 @@ import socket
 
 import grpc
 from _proto import helloworld_pb2, helloworld_pb2_grpc
+
 from loadforge.testing import GRPC_HELLO_PATH, HEALTH_BODY, NginxServer
 
 

@@ -3,6 +3,7 @@
 # Generated beside this file from tests/protos/helloworld.proto (scripts/gen_proto.py), so
 # it travels to workers in the scenario bundle.
 from helloworld_pb2 import HelloReply, HelloRequest
+
 from loadforge import GrpcUser, constant, unary
 
 
