@@ -24,7 +24,9 @@ pub enum Exit {
 
 /// Runs until the plan's limits are reached or the engine stops.
 pub fn run(shared: &Arc<Shared>) -> Exit {
-    let mut budget = 0.0f64;
+    // Start with one user's worth of budget: as in Locust, the first user of a ramp starts
+    // at once rather than 1/spawn_rate seconds in.
+    let mut budget = 1.0f64;
     let mut last = Instant::now();
     let stage_end = (!shared.plan.stages.is_empty()).then(|| stages::total(&shared.plan.stages));
     loop {
@@ -59,7 +61,7 @@ pub fn run(shared: &Arc<Shared>) -> Exit {
             let step = if staged || spawn_rate <= 0.0 {
                 gap
             } else if gap == 0 {
-                budget = 0.0;
+                budget = 1.0;
                 0
             } else {
                 budget = (budget + spawn_rate * dt).min(f64::from(gap));

