@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 
 import orjson
 
+from loadforge._proto import plan_pb2
 from loadforge.scenario.body import JSON_TYPE, encode_body
 
 from .catch import CatchResponse, CaughtResponse
@@ -51,13 +52,16 @@ class HttpClient:
         "_dispatcher",
         "_engine",
         "_next_token",
+        "_protocol",
         "_submit",
         "headers",
         "host",
     )
 
-    def __init__(self, dispatcher: Dispatcher, host: str) -> None:
+    def __init__(self, dispatcher: Dispatcher, host: str, *, http2: bool = False) -> None:
         self.host = host.rstrip("/")
+        # A user class with `http2 = True` sends every request over HTTP/2.
+        self._protocol = plan_pb2.PROTOCOL_HTTP2 if http2 else plan_pb2.PROTOCOL_HTTP1
         self.headers: dict[str, str] = {}
         self._engine = dispatcher.engine
         self._submit = dispatcher.engine.submit
@@ -158,7 +162,7 @@ class HttpClient:
         self._dispatcher.pending[token] = (future, response_class, method, url)
         delay = START_DELAY_US.get()
         try:
-            if timeout is None and not delay and not catch_response:
+            if timeout is None and not delay and not catch_response and not self._protocol:
                 self._submit(token, method, url, header_list, body, name)
             else:
                 self._submit(
@@ -168,6 +172,7 @@ class HttpClient:
                     header_list,
                     body,
                     name,
+                    protocol=self._protocol,
                     record=not catch_response,
                     timeout_s=float(timeout or 0.0),
                     intended_start_delay_us=delay,

@@ -187,8 +187,13 @@ class PythonRunner:
 
     def _new_user(self, spec: UserSpec, user_id: int) -> tuple[Any, list[BoundTask]]:
         assert self._dispatcher is not None
-        client_class = GrpcClient if spec.grpc else HttpClient
-        client = client_class(self._dispatcher, spec.host)
+        client: GrpcClient | HttpClient
+        if spec.grpc:
+            client = GrpcClient(self._dispatcher, spec.host)
+        else:
+            client = HttpClient(
+                self._dispatcher, spec.host, http2=getattr(spec.cls, "http2", False) is True
+            )
         user = spec.cls(client, user_id=user_id)
         # A subclass __init__ that does not pass `client` on still gets one.
         user.client = client

@@ -16,6 +16,7 @@ from .hosts import check_host
 from .loader import Scenario
 from .locate import class_location
 from .profiles import get_profile
+from .requests import RequestSpec
 from .spec import UserSpec
 
 
@@ -133,12 +134,20 @@ def _user_class(spec: UserSpec, host: str | None) -> plan_pb2.UserClass:
     )
     for task in spec.tasks:
         if task.request is not None:
-            message.tasks.add(weight=task.weight, request=task.request.to_proto(host))
+            message.tasks.add(weight=task.weight, request=_template(spec, task.request, host))
         else:
             message.tasks.add(weight=task.weight, python=task.python)
-    message.on_start.extend(r.to_proto(host) for r in spec.on_start)
-    message.on_stop.extend(r.to_proto(host) for r in spec.on_stop)
+    message.on_start.extend(_template(spec, r, host) for r in spec.on_start)
+    message.on_stop.extend(_template(spec, r, host) for r in spec.on_stop)
     return message
+
+
+def _template(spec: UserSpec, request: RequestSpec, host: str) -> plan_pb2.RequestTemplate:
+    """The request's template; a class with `http2 = True` moves HTTP/1.1 ones to HTTP/2."""
+    template = request.to_proto(host)
+    if spec.http2 and template.protocol == plan_pb2.PROTOCOL_HTTP1:
+        template.protocol = plan_pb2.PROTOCOL_HTTP2
+    return template
 
 
 def build_plan(

@@ -50,6 +50,8 @@ class UserSpec:
     on_stop: list[RequestSpec] = field(default_factory=list)
     python_on_start: bool = False
     python_on_stop: bool = False
+    # Every HTTP request of the class goes over HTTP/2 (`http2 = True` on the class).
+    http2: bool = False
 
     @property
     def python(self) -> bool:
@@ -214,6 +216,11 @@ def resolve_user(
             host = check_host(cls.host, f"{cls.__name__}.host")
         except InvalidInput as exc:
             raise _fail(cls, "host", str(exc)) from None
+    http2 = cls.http2
+    if not isinstance(http2, bool):
+        raise _fail(cls, "http2", f"{cls.__name__}.http2 must be True or False, got {http2!r}")
+    if http2 and cls.protocol == PROTOCOL_GRPC:
+        raise _fail(cls, "http2", f"{cls.__name__}: a GrpcUser always speaks HTTP/2; drop http2")
     wait = _wait_time(cls)
     tasks = collect_tasks(cls)
     if not tasks:
@@ -239,4 +246,5 @@ def resolve_user(
         on_stop=on_stop,
         python_on_start=py_start,
         python_on_stop=py_stop,
+        http2=http2,
     )

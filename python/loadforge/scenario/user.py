@@ -25,6 +25,8 @@ class User:
       tasks        `{task: weight}` or a list; tasks are `async def` functions or
                    declarative requests (`get(...)`, `post(...)`, `unary(...)`)
       on_start / on_stop  an `async def` method or a list of declarative requests
+      http2        (HttpUser) send every request of the class over HTTP/2: h2c with prior
+                   knowledge for `http://`, ALPN for `https://` (default False)
     """
 
     abstract: ClassVar[bool] = True
@@ -36,6 +38,7 @@ class User:
     tasks: ClassVar[Any] = ()
     on_start: Any = None
     on_stop: Any = None
+    http2: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -51,7 +54,16 @@ class User:
 
 
 class HttpUser(User):
-    """A user speaking HTTP/1.1 (or HTTP/2 via TLS ALPN). `self.client` sends requests."""
+    """A user speaking HTTP/1.1; `self.client` sends requests.
+
+    HTTP/2 for one request: `get("/x", http2=True)`; for the whole class: `http2 = True`
+    (declarative requests, hooks, and `self.client` in `async def` tasks).
+
+    Example:
+        class Api(HttpUser):
+            http2 = True
+            tasks = {get("/health"): 1}
+    """
 
     abstract = True
     protocol = PROTOCOL_HTTP
