@@ -66,6 +66,21 @@ def _first_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 
+def _forget_shadowed_modules(root: Path) -> None:
+    """Drop modules imported from another folder under a name that `root` has a file for.
+
+    Loading a second scenario in the same process (`loadforge.run` twice in a test suite)
+    must import its own `helpers.py` / `x_pb2.py`, not reuse the first folder's, and must
+    see it as newly imported so it goes into the bundle.
+    """
+    for name, loaded in list(sys.modules.items()):
+        if "." in name or not (root / f"{name}.py").is_file():
+            continue
+        file = getattr(loaded, "__file__", None)
+        if file and not Path(file).resolve().is_relative_to(root):
+            del sys.modules[name]
+
+
 def _import(path: Path) -> tuple[ModuleType, list[Path]]:
     """Execute the file as a module with its folder on sys.path; return it and the
     local modules it imported."""
@@ -77,6 +92,7 @@ def _import(path: Path) -> tuple[ModuleType, list[Path]]:
     if spec is None or spec.loader is None:
         raise ScenarioError("cannot be imported as Python", file=str(path))
     module = importlib.util.module_from_spec(spec)
+    _forget_shadowed_modules(path.parent.resolve())
     before = set(sys.modules)
     sys.modules[name] = module
     try:

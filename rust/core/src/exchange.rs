@@ -97,6 +97,10 @@ pub async fn execute(
     };
     let elapsed = start.elapsed();
     guard.armed = false;
+    let result = match tpl.protocol {
+        Protocol::Grpc => result.map_err(grpc_status_of),
+        _ => result,
+    };
     if call.record {
         let bytes_sent = match tpl.protocol {
             Protocol::Http1 => tpl.h1_bytes.len() as u64,
@@ -132,6 +136,21 @@ pub async fn execute(
         }
     }
     Outcome { elapsed, result }
+}
+
+/// A transport failure as a gRPC client reports it: a deadline that passed is
+/// DEADLINE_EXCEEDED, a server that cannot be reached or drops the connection UNAVAILABLE.
+/// The engine's own kind stays in the message.
+pub fn grpc_status_of(e: RequestError) -> RequestError {
+    let code = match e.kind {
+        ErrorKind::Timeout => 4,
+        ErrorKind::ConnectRefused
+        | ErrorKind::ConnectTimeout
+        | ErrorKind::Reset
+        | ErrorKind::Io => 14,
+        _ => return e,
+    };
+    RequestError::text(ErrorKind::Grpc(code), format!("{}: {}", e.kind, e.detail))
 }
 
 /// Whether a response that arrived counts as a success.

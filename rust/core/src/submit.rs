@@ -68,7 +68,12 @@ pub fn submit(shared: &Arc<Shared>, thread_index: usize, sub: Submission) -> Res
         keep_body: true,
         protocol: sub.protocol,
     };
-    let tpl = template::compile(&msg, &shared.targets, &shared.endpoints, shared.plan.encode)?;
+    let timeout = sub.timeout.or(shared.plan.request_timeout);
+    let opts = template::EncodeOptions {
+        grpc_timeout: timeout,
+        ..shared.plan.encode
+    };
+    let tpl = template::compile(&msg, &shared.targets, &shared.endpoints, opts)?;
     let guard = CompletionGuard {
         shared: shared.clone(),
         token: sub.token,
@@ -91,7 +96,7 @@ pub fn submit(shared: &Arc<Shared>, thread_index: usize, sub: Submission) -> Res
             headers: true,
         },
         record: sub.record,
-        timeout: sub.timeout.or(shared.plan.request_timeout),
+        timeout,
     };
     let shared2 = shared.clone();
     thread.handle().clone().spawn(async move {

@@ -93,6 +93,10 @@ impl CompiledPlan {
     ) -> Result<Self> {
         let encode = EncodeOptions {
             connection_close: plan.connection_per_request,
+            // Validated with the other durations below.
+            grpc_timeout: Duration::try_from_secs_f64(plan.request_timeout_s)
+                .ok()
+                .filter(|d| !d.is_zero()),
         };
         let mut classes = Vec::with_capacity(plan.users.len());
         for (index, uc) in plan.users.iter().enumerate() {

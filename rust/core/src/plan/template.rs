@@ -37,6 +37,8 @@ impl Protocol {
 pub struct EncodeOptions {
     /// Ask the server to close after each response.
     pub connection_close: bool,
+    /// gRPC: the call's deadline, sent as `grpc-timeout` so the server gives up too.
+    pub grpc_timeout: Option<std::time::Duration>,
 }
 
 /// One fully resolved request.
@@ -109,7 +111,10 @@ pub fn compile(
         &body,
         opts,
     );
-    let h2_headers = h2_headers(&headers, protocol);
+    let mut h2_headers = h2_headers(&headers, protocol);
+    if let (Protocol::Grpc, Some(limit)) = (protocol, opts.grpc_timeout) {
+        h2_headers.insert("grpc-timeout", grpc_timeout(limit));
+    }
     let name = if tpl.name.is_empty() {
         url.path_and_query.split('?').next().unwrap_or("/")
     } else {
@@ -142,6 +147,19 @@ pub fn grpc_frame(msg: &[u8]) -> Bytes {
     out.put_u32(msg.len() as u32);
     out.put_slice(msg);
     out.freeze()
+}
+
+/// `grpc-timeout`: at most 8 digits and a unit, in the finest unit that fits.
+pub fn grpc_timeout(limit: std::time::Duration) -> HeaderValue {
+    const MAX: u128 = 99_999_999;
+    let text = if limit.as_micros() <= MAX {
+        format!("{}u", limit.as_micros().max(1))
+    } else if limit.as_millis() <= MAX {
+        format!("{}m", limit.as_millis())
+    } else {
+        format!("{}S", limit.as_secs().min(MAX as u64))
+    };
+    HeaderValue::from_str(&text).expect("digits and a unit are a valid header value")
 }
 
 fn encode_h1(

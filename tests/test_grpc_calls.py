@@ -1,0 +1,170 @@
+"""gRPC unary calls end to end against a real grpcio server: exact success counts
+(declarative and `async def`), status failures under their names, deadlines, metadata."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+from grpc_target import GrpcTarget
+
+import loadforge
+from loadforge.result import EndpointResult, Result
+from loadforge.testing import free_port
+
+HELLO = "/helloworld.Greeter/SayHello"
+PROTOS = Path(__file__).parent / "_proto"
+
+
+def _scenario(tmp_path: Path, body: str) -> Path:
+    # Message modules beside the scenario travel to the workers in its bundle.
+    for module in ("helloworld_pb2.py", "echo_pb2.py"):
+        shutil.copy(PROTOS / module, tmp_path / module)
+    path = tmp_path / "scenario.py"
+    path.write_text(textwrap.dedent(body))
+    return path
+
+
+def _endpoint(result: Result, name: str) -> EndpointResult:
+    found = [e for e in result.endpoints if e.name == name]
+    assert found, [e.key for e in result.endpoints]
+    return found[0]
+
+
+def _errors(endpoint: EndpointResult) -> dict[str, int]:
+    return {e.kind: e.count for e in endpoint.errors}
+
+
+def test_declarative_unary_counts_every_handled_call(tmp_path: Path) -> None:
+    path = _scenario(
+        tmp_path,
+        """
+        from helloworld_pb2 import HelloReply, HelloRequest
+        from loadforge import GrpcUser, constant, unary
+
+        class Greeter(GrpcUser):
+            wait_time = constant(0.01)
+            tasks = [unary("/helloworld.Greeter/SayHello", HelloRequest(name="x"), HelloReply,
+                           metadata={"x-run": "declarative"})]
+        """,
+    )
+    with GrpcTarget() as target:
+        result = loadforge.run(path, host=target.url, users=4, run_time=2, processes=1)
+    hello = _endpoint(result, HELLO)
+    assert hello.method == "GRPC"
+    assert hello.failures == 0
+    assert hello.requests == target.calls["SayHello"] > 50
+    assert all(m.get("x-run") == "declarative" for m in target.metadata)
+    assert all(m.get("te") is None for m in target.metadata)  # transport headers are not metadata
+
+
+def test_async_unary_returns_the_reply_and_counts_exactly(tmp_path: Path) -> None:
+    path = _scenario(
+        tmp_path,
+        """
+        from helloworld_pb2 import HelloReply, HelloRequest
+        from loadforge import GrpcUser, constant, task
+
+        class Greeter(GrpcUser):
+            wait_time = constant(0)
+
+            async def on_start(self):
+                self.client.metadata["x-user"] = str(self.user_id)
+
+            @task
+            async def say(self):
+                r = await self.client.unary("/helloworld.Greeter/SayHello",
+                                            HelloRequest(name="y"), HelloReply,
+                                            metadata={"x-call": "1"}, name="hello")
+                assert r.ok and r.grpc_status == "OK", r.error
+                assert r.message.message == "hello y", r.message
+        """,
+    )
+    with GrpcTarget() as target:
+        result = loadforge.run(path, host=target.url, users=3, run_time=2, processes=1)
+    hello = _endpoint(result, "hello")
+    assert hello.failures == 0
+    assert result.stats is not None and result.stats.exceptions == {}
+    assert hello.requests == target.calls["SayHello"] > 50
+    assert all(m.get("x-call") == "1" and "x-user" in m for m in target.metadata)
+
+
+def test_unknown_method_is_unimplemented(tmp_path: Path) -> None:
+    path = _scenario(
+        tmp_path,
+        """
+        from helloworld_pb2 import HelloRequest
+        from loadforge import GrpcUser, constant, unary
+
+        class Greeter(GrpcUser):
+            wait_time = constant(0.05)
+            tasks = [unary("/helloworld.Greeter/SayGoodbye", HelloRequest(name="x"))]
+        """,
+    )
+    with GrpcTarget() as target:
+        result = loadforge.run(path, host=target.url, users=2, run_time=1, processes=1)
+    bye = _endpoint(result, "/helloworld.Greeter/SayGoodbye")
+    assert bye.requests > 0
+    assert bye.failures == bye.requests
+    assert _errors(bye) == {"grpc_UNIMPLEMENTED": bye.requests}
+    assert sum(target.calls.values()) == 0
+
+
+@pytest.mark.parametrize("declarative", [True, False])
+def test_deadline_exceeded_is_sent_and_counted(tmp_path: Path, declarative: bool) -> None:
+    path = _scenario(
+        tmp_path,
+        """
+        from helloworld_pb2 import HelloReply, HelloRequest
+        from loadforge import GrpcUser, constant, task, unary
+
+        class Slow(GrpcUser):
+            wait_time = constant(0)
+            if DECLARATIVE:
+                tasks = [unary("/helloworld.Greeter/SayHello", HelloRequest(name="sleep:600"))]
+            else:
+                @task
+                async def slow(self):
+                    r = await self.client.unary("/helloworld.Greeter/SayHello",
+                                                HelloRequest(name="sleep:600"), HelloReply,
+                                                timeout=0.2)
+                    assert r.grpc_status == "DEADLINE_EXCEEDED", r.error
+        """.replace("DECLARATIVE", str(declarative)),
+    )
+    with GrpcTarget() as target:
+        result = loadforge.run(
+            path,
+            host=target.url,
+            users=2,
+            run_time=1.5,
+            processes=1,
+            request_timeout=0.2 if declarative else None,
+        )
+    hello = _endpoint(result, HELLO)
+    assert hello.requests >= 4
+    assert _errors(hello) == {"grpc_DEADLINE_EXCEEDED": hello.requests}
+    assert target.calls["SayHello"] == 0
+    # The deadline travelled with the call (grpc-timeout), so the server knew it too.
+    assert target.deadlines and all(d is not None and d <= 0.2 for d in target.deadlines)
+    assert hello.latency_ms["max"] < 400
+
+
+def test_server_down_is_unavailable(tmp_path: Path) -> None:
+    path = _scenario(
+        tmp_path,
+        """
+        from helloworld_pb2 import HelloRequest
+        from loadforge import GrpcUser, constant, unary
+
+        class Greeter(GrpcUser):
+            wait_time = constant(0.1)
+            tasks = [unary("/helloworld.Greeter/SayHello", HelloRequest(name="x"))]
+        """,
+    )
+    host = f"http://127.0.0.1:{free_port()}"
+    result = loadforge.run(path, host=host, users=2, run_time=1, processes=1)
+    hello = _endpoint(result, HELLO)
+    assert hello.requests > 0
+    assert _errors(hello) == {"grpc_UNAVAILABLE": hello.requests}
