@@ -1,6 +1,10 @@
 //! The open model: each runtime thread starts its share of iterations on a schedule
 //! (rate / threads, phase-shifted), whatever the server does. Latency counts from the
-//! intended start; iterations refused by the in-flight cap are counted as dropped.
+//! intended start; arrivals that find the in-flight cap reached wait in a bounded
+//! backlog and start late (see `backlog`); those it cannot hold are counted as dropped.
+
+mod backlog;
+mod timer;
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -13,6 +17,9 @@ use crate::plan::Model;
 use crate::shared::{ActiveGuard, Shared};
 use crate::stages;
 use crate::worker::ThreadCtx;
+
+use backlog::Backlog;
+use timer::ArrivalTimer;
 
 /// Longest sleep between re-reading the rate (so `scale` and ramps take effect).
 const MAX_STEP: Duration = Duration::from_millis(50);
@@ -39,20 +46,24 @@ pub async fn run_arrivals(shared: Arc<Shared>, thread: Arc<ThreadCtx>) {
     // after k/n of a global interval, so the threads interleave evenly.
     let mut progress = 1.0 - thread.index as f64 / n;
     let mut at = Duration::ZERO;
+    let backlog = Arc::new(Backlog::default());
+    let timer = ArrivalTimer::new();
     loop {
-        if shared.stopping() {
+        if shared.stopping() || shared.plan.run_time.is_some_and(|rt| at >= rt) {
+            // Arrivals are intended strictly within the run time; those still waiting
+            // for a slot when it ends never start.
+            drop_waiting(&thread, &backlog);
             return;
         }
-        if shared.plan.run_time.is_some_and(|rt| at >= rt) {
-            return; // arrivals are intended strictly within the run time
-        }
+        // Slots freed by Python iterations (or a raised cap) go to waiting arrivals.
+        start_waiting(&shared, &thread, &backlog);
         while progress >= 1.0 - 1e-6 {
             progress -= 1.0;
             if !shared.take_iteration() {
+                drop_waiting(&thread, &backlog);
                 return;
             }
-            let cap = shared.max_in_flight.load(Ordering::Relaxed);
-            start_iteration(&shared, &thread, &mut rng, t0 + at, cap);
+            arrive(&shared, &thread, &backlog, &mut rng, t0 + at);
         }
         let rate = rate_at(&shared, at) / n;
         let step = if rate <= 0.0 {
@@ -74,7 +85,7 @@ pub async fn run_arrivals(shared: Arc<Shared>, thread: Arc<ThreadCtx>) {
         at += step;
         let when = t0 + at;
         if when > Instant::now() {
-            tokio::time::sleep_until(when.into()).await;
+            timer.sleep_until(when).await;
         } else {
             // Behind schedule: catch up, but let this thread's requests run too.
             tokio::task::yield_now().await;
@@ -82,58 +93,133 @@ pub async fn run_arrivals(shared: Arc<Shared>, thread: Arc<ThreadCtx>) {
     }
 }
 
-fn start_iteration(
+/// One arrival: it starts now if a slot is free and nobody is waiting, else it waits.
+fn arrive(
     shared: &Arc<Shared>,
     thread: &Arc<ThreadCtx>,
+    backlog: &Arc<Backlog>,
     rng: &mut fastrand::Rng,
     intended: Instant,
-    max_in_flight: u32,
 ) {
-    let in_flight = shared.in_flight.fetch_add(1, Ordering::AcqRel);
-    if max_in_flight != 0 && in_flight >= max_in_flight {
-        shared.in_flight.fetch_sub(1, Ordering::AcqRel);
-        thread.recorder.lock().expect("poisoned").dropped_iterations += 1;
-        return;
-    }
     let Some(class) = pick_class(shared, rng) else {
-        shared.in_flight.fetch_sub(1, Ordering::AcqRel);
         return;
     };
-    let delay = Instant::now().saturating_duration_since(intended);
+    if backlog.is_empty() && take_slot(shared) {
+        launch(shared, thread, backlog, rng, intended, class);
+    } else if backlog.push(intended, class) {
+        start_waiting(shared, thread, backlog);
+    } else {
+        thread.recorder.lock().expect("poisoned").dropped_iterations += 1;
+    }
+}
+
+/// Starts waiting arrivals while slots are free.
+fn start_waiting(shared: &Arc<Shared>, thread: &Arc<ThreadCtx>, backlog: &Arc<Backlog>) {
+    while !backlog.is_empty() && take_slot(shared) {
+        match backlog.pop() {
+            Some((intended, class)) => {
+                let mut rng = fastrand::Rng::new();
+                launch(shared, thread, backlog, &mut rng, intended, class);
+            }
+            None => release_slot(shared),
+        }
+    }
+}
+
+fn drop_waiting(thread: &ThreadCtx, backlog: &Backlog) {
+    let n = backlog.clear();
+    if n > 0 {
+        thread.recorder.lock().expect("poisoned").dropped_iterations += n;
+    }
+}
+
+/// Claims an in-flight slot under the cap (0 = no cap).
+fn take_slot(shared: &Shared) -> bool {
+    let cap = shared.max_in_flight.load(Ordering::Relaxed);
+    let in_flight = shared.in_flight.fetch_add(1, Ordering::AcqRel);
+    if cap != 0 && in_flight >= cap {
+        release_slot(shared);
+        return false;
+    }
+    true
+}
+
+fn release_slot(shared: &Shared) {
+    shared.in_flight.fetch_sub(1, Ordering::AcqRel);
+}
+
+/// Runs an arrival that holds a slot. A declarative iteration's task then takes the
+/// next waiting arrival itself (keeping the slot and its connection); a Python one goes
+/// to the event loop, which frees the slot when it ends (`Engine::iteration_finished`).
+fn launch(
+    shared: &Arc<Shared>,
+    thread: &Arc<ThreadCtx>,
+    backlog: &Arc<Backlog>,
+    rng: &mut fastrand::Rng,
+    intended: Instant,
+    class: usize,
+) {
     if shared.plan.classes[class].python {
-        shared.events.push(Event::Iteration {
-            iteration_id: shared.new_id(),
-            class_index: class as u32,
-            start_delay_us: delay.as_micros() as u64,
-        });
+        push_python(shared, intended, class);
         return;
     }
-    let task = shared.plan.classes[class].pick_task(rng).cloned();
-    let Some(tpl) = task else {
-        shared.in_flight.fetch_sub(1, Ordering::AcqRel);
+    let Some(tpl) = shared.plan.classes[class].pick_task(rng).cloned() else {
+        release_slot(shared);
         return;
     };
     let active = ActiveGuard::new(shared);
     let shared = shared.clone();
     let th = thread.clone();
+    let backlog = backlog.clone();
     tokio::spawn(async move {
         let _active = active;
         let mut session = th.take_session();
-        let call = Call {
-            timing: Timing {
-                start_delay: Instant::now().saturating_duration_since(intended),
-                service: true,
-                correct_interval_us: 0,
-            },
-            keep: Keep::default(),
-            record: true,
-            timeout: shared.plan.request_timeout,
-        };
-        let outcome = execute(&shared.net, &th, &mut session, &tpl, call).await;
-        drop(outcome);
+        let mut rng = fastrand::Rng::new();
+        let (mut intended, mut tpl) = (intended, tpl);
+        loop {
+            let call = Call {
+                timing: Timing {
+                    start_delay: Instant::now().saturating_duration_since(intended),
+                    service: true,
+                    correct_interval_us: 0,
+                },
+                keep: Keep::default(),
+                record: true,
+                timeout: shared.plan.request_timeout,
+            };
+            let outcome = execute(&shared.net, &th, &mut session, &tpl, call).await;
+            drop(outcome);
+            th.recorder.lock().expect("poisoned").iterations += 1;
+            let next = if shared.stopping() {
+                None
+            } else {
+                backlog.pop()
+            };
+            let Some((next_intended, class)) = next else {
+                break;
+            };
+            if shared.plan.classes[class].python {
+                push_python(&shared, next_intended, class);
+                th.put_session(session);
+                return; // the slot passes to the Python iteration
+            }
+            match shared.plan.classes[class].pick_task(&mut rng) {
+                Some(t) => (intended, tpl) = (next_intended, t.clone()),
+                None => break,
+            }
+        }
         th.put_session(session);
-        th.recorder.lock().expect("poisoned").iterations += 1;
-        shared.in_flight.fetch_sub(1, Ordering::AcqRel);
+        release_slot(&shared);
+    });
+}
+
+fn push_python(shared: &Shared, intended: Instant, class: usize) {
+    shared.events.push(Event::Iteration {
+        iteration_id: shared.new_id(),
+        class_index: class as u32,
+        start_delay_us: Instant::now()
+            .saturating_duration_since(intended)
+            .as_micros() as u64,
     });
 }
 
