@@ -62,6 +62,20 @@ class Engine:
         timeout_s: float = 0.0,
         intended_start_delay_us: int = 0,
     ) -> None: ...
+    def open_stream(
+        self,
+        token: int,
+        url: str,
+        headers: list[tuple[str, str]],
+        name: str,
+        messages: list[bytes],
+        end: bool,
+        *,
+        timeout_s: float = 0.0,
+        intended_start_delay_us: int = 0,
+    ) -> None: ...
+    def stream_send(self, token: int, messages: list[bytes], end: bool = False) -> bool: ...
+    def stream_cancel(self, token: int) -> bool: ...
     def record(
         self,
         method: str,

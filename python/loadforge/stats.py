@@ -19,6 +19,9 @@ from loadforge._proto import snapshot_pb2
 from .timeseries import Cumulative, TimeSeries, percentile_ms
 
 AGGREGATED = "Aggregated"
+# Time to the first message of a streaming gRPC call (`GRPC-FIRST <name>`): a second view of
+# a call already counted under `GRPC <name>`, so it stays out of the totals.
+FIRST_MESSAGE_METHOD = "GRPC-FIRST"
 
 
 @dataclass
@@ -165,10 +168,11 @@ class RunStats:
             latency, service = _decode(ep.latency), _decode(ep.service_latency)
             stats.add_counts(ep)
             stats.add_histograms(latency, service)
-            self.total.add_counts(ep)
-            self.total.add_histograms(latency, service)
-            worker.requests += ep.requests
-            worker.failures += ep.failures
+            if ep.method != FIRST_MESSAGE_METHOD:
+                self.total.add_counts(ep)
+                self.total.add_histograms(latency, service)
+                worker.requests += ep.requests
+                worker.failures += ep.failures
             if bucket is not None:
                 bucket.add(stats.key, latency, ep.requests, ep.failures)
 

@@ -19,6 +19,8 @@ EVENT_COMPLETED = 0
 EVENT_START_USER = 1
 EVENT_STOP_USER = 2
 EVENT_ITERATION = 3
+EVENT_MESSAGES = 4
+EVENT_STREAM_END = 5
 
 # What a pending request waits with: its future, the response class to build, and the
 # method and URL the response reports.
@@ -42,6 +44,7 @@ class Dispatcher:
         "loop",
         "next_token",
         "pending",
+        "streams",
         "wakeups",
     )
 
@@ -57,6 +60,8 @@ class Dispatcher:
         self.engine = engine
         self.loop = loop
         self.pending: dict[int, Pending] = {}
+        # Open streaming gRPC calls by token (GrpcStream: feed/finish/abort).
+        self.streams: dict[int, Any] = {}
         # Tokens only need to be unique among requests in flight of this engine.
         self.next_token: Callable[[], int] = itertools.count(1).__next__
         # Batches handled so far; the runner compares it to see whether a task yielded.
@@ -82,6 +87,10 @@ class Dispatcher:
         self.pending = {}
         for future, _, _, _ in pending.values():
             future.cancel()
+        streams = self.streams
+        self.streams = {}
+        for stream in streams.values():
+            stream.abort()
 
     def drain(self) -> None:
         """Handle every event waiting in the engine (called by the loop when the fd is ready)."""
@@ -98,6 +107,14 @@ class Dispatcher:
                 # A cancelled task leaves its future done; the answer is dropped.
                 if not future.done():
                     future.set_result(response_class(event, method, url))
+            elif event[0] == EVENT_MESSAGES:
+                stream = self.streams.get(event[1])
+                if stream is not None:
+                    stream.feed(event[2])
+            elif event[0] == EVENT_STREAM_END:
+                stream = self.streams.pop(event[1], None)
+                if stream is not None:
+                    stream.finish(event)
             else:
                 self._user_event(event)
 

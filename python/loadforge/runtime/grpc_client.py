@@ -1,21 +1,26 @@
-"""`self.client` of a Python `GrpcUser`: unary calls fired, framed and timed by the engine.
+"""`self.client` of a Python `GrpcUser`: calls fired, framed and timed by the engine.
 
     r = await self.client.unary("/helloworld.Greeter/SayHello", HelloRequest(name="y"), HelloReply)
     r.message.message  # the parsed HelloReply
+    async for reply in self.client.server_stream(METHOD, request, Reply): ...
+    r = await self.client.client_stream(METHOD, [req1, req2], Reply)   # r.message
+    call = self.client.bidi(METHOD, None, Reply); call.send(req); call.done_writing()
 
-Failures do not raise: `r.ok` is False and `r.error` is the error kind (`grpc_NOT_FOUND`,
-`timeout`, ...), as for HTTP responses.
+Metadata: `self.client.metadata` (every call) plus `metadata=`; `timeout=` (seconds) is
+the call's deadline, sent as `grpc-timeout`. Failures do not raise: `r.ok` is False and
+`r.error` is the error kind (`grpc_NOT_FOUND`, `grpc_DEADLINE_EXCEEDED`, ...), as for HTTP.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterable, Iterable, Mapping
 from typing import Any
 
 from .client import START_DELAY_US
 from .dispatcher import Dispatcher
+from .grpc_stream import GrpcStream
 from .response import CompletionEvent, Response
 
 PROTOCOL_GRPC = 2
@@ -82,9 +87,7 @@ class GrpcClient:
         path = method if method.startswith("/") else f"/{method}"
         url = self.host + path
         body = request if isinstance(request, bytes) else request.SerializeToString()
-        headers = list(self.metadata.items())
-        if metadata is not None:
-            headers.extend(metadata.items() if isinstance(metadata, Mapping) else metadata)
+        headers = self._headers(metadata)
         dispatcher = self._dispatcher
         token = dispatcher.next_token()
         future = dispatcher.loop.create_future()
@@ -107,6 +110,123 @@ class GrpcClient:
             dispatcher.pending.pop(token, None)
             raise
         return future
+
+    def server_stream(
+        self,
+        method: str,
+        request: Any,
+        response_type: Any = None,
+        *,
+        name: str | None = None,
+        metadata: Metadata | None = None,
+        timeout: float | None = None,
+    ) -> GrpcStream:
+        """A server-streaming call: iterate the result for the replies.
+
+        >>> async for reply in self.client.server_stream(M, Req(count=5), Reply):  # doctest: +SKIP
+        ...     print(reply)
+        """
+        first = [_serialize(request)]
+        return self._open(method, first, True, response_type, name, metadata, timeout)
+
+    def client_stream(
+        self,
+        method: str,
+        requests: Iterable[Any] | AsyncIterable[Any],
+        response_type: Any = None,
+        *,
+        name: str | None = None,
+        metadata: Metadata | None = None,
+        timeout: float | None = None,
+    ) -> GrpcStream:
+        """A client-streaming call sending `requests` (iterable or async iterable); await
+        the result for its end, then `.message` is the reply."""
+        return self._with_requests(method, requests, response_type, name, metadata, timeout)
+
+    def bidi(
+        self,
+        method: str,
+        requests: Iterable[Any] | AsyncIterable[Any] | None = None,
+        response_type: Any = None,
+        *,
+        name: str | None = None,
+        metadata: Metadata | None = None,
+        timeout: float | None = None,
+    ) -> GrpcStream:
+        """A bidirectional call: replies by iterating the result; requests from `requests`,
+        or, when None, sent with `.send(msg)` and closed with `.done_writing()`."""
+        if requests is None:
+            return self._open(method, [], False, response_type, name, metadata, timeout)
+        return self._with_requests(method, requests, response_type, name, metadata, timeout)
+
+    def _with_requests(
+        self,
+        method: str,
+        requests: Iterable[Any] | AsyncIterable[Any],
+        response_type: Any,
+        name: str | None,
+        metadata: Metadata | None,
+        timeout: float | None,
+    ) -> GrpcStream:
+        if isinstance(requests, AsyncIterable):
+            call = self._open(method, [], False, response_type, name, metadata, timeout)
+            call._pump = self._dispatcher.loop.create_task(_pump(call, requests))
+            return call
+        messages = [_serialize(r) for r in requests]
+        return self._open(method, messages, True, response_type, name, metadata, timeout)
+
+    def _open(
+        self,
+        method: str,
+        messages: list[bytes],
+        end: bool,
+        response_type: Any,
+        name: str | None,
+        metadata: Metadata | None,
+        timeout: float | None,
+    ) -> GrpcStream:
+        path = method if method.startswith("/") else f"/{method}"
+        dispatcher = self._dispatcher
+        token = dispatcher.next_token()
+        call = GrpcStream(
+            dispatcher.engine, dispatcher.loop, token, path, name or path, response_type
+        )
+        dispatcher.streams[token] = call
+        try:
+            dispatcher.engine.open_stream(
+                token,
+                self.host + path,
+                self._headers(metadata),
+                name or path,
+                messages,
+                end,
+                timeout_s=float(timeout or 0.0),
+                intended_start_delay_us=START_DELAY_US.get(),
+            )
+        except BaseException:
+            dispatcher.streams.pop(token, None)
+            raise
+        return call
+
+    def _headers(self, metadata: Metadata | None) -> list[tuple[str, str]]:
+        headers = list(self.metadata.items())
+        if metadata is not None:
+            headers.extend(metadata.items() if isinstance(metadata, Mapping) else metadata)
+        return headers
+
+
+Metadata = Mapping[str, str] | Iterable[tuple[str, str]]
+
+
+def _serialize(message: Any) -> bytes:
+    return message if isinstance(message, bytes) else message.SerializeToString()
+
+
+async def _pump(call: GrpcStream, requests: AsyncIterable[Any]) -> None:
+    async for request in requests:
+        if not call.send(request):
+            return
+    call.done_writing()
 
 
 def _unframe(body: bytes) -> bytes:

@@ -16,9 +16,10 @@ use crate::proto;
 use crate::recorder::{ErrorKind, Sample};
 use crate::session::Net;
 use crate::shared::Shared;
+use crate::streams::StreamSubmission;
 use crate::submit::Submission;
 use crate::worker::ThreadCtx;
-use crate::{control, open, snapshot, submit};
+use crate::{control, open, snapshot, streams, submit};
 
 /// A load-generation engine for one `EnginePlan`.
 ///
@@ -80,6 +81,7 @@ impl Engine {
             net,
             threads,
             events,
+            streams: Default::default(),
             t0: OnceLock::new(),
             stopping: AtomicBool::new(false),
             users: Mutex::new(Vec::new()),
@@ -218,6 +220,30 @@ impl Engine {
         }
         let i = self.next_thread.fetch_add(1, Ordering::Relaxed) % self.shared.threads.len();
         submit::submit(&self.shared, i, sub)
+    }
+
+    /// Opens a streaming gRPC call for a Python task; its messages and its end arrive as
+    /// events.
+    pub fn open_stream(&self, sub: StreamSubmission) -> Result<()> {
+        if !self.started.load(Ordering::Acquire) {
+            return Err(Error::Engine("engine not started".into()));
+        }
+        let i = self.next_thread.fetch_add(1, Ordering::Relaxed) % self.shared.threads.len();
+        streams::open_stream(&self.shared, i, sub)
+    }
+
+    /// Sends messages on open call `token` (`end` closes its sending side); false when
+    /// the call has already ended.
+    pub fn stream_send(&self, token: u64, messages: Vec<Vec<u8>>, end: bool) -> bool {
+        let messages = messages.into_iter().map(bytes::Bytes::from).collect();
+        self.shared
+            .streams
+            .send(token, streams::Input::Messages(messages, end))
+    }
+
+    /// Cancels open call `token` (counted as `grpc_CANCELLED`); false when it has ended.
+    pub fn stream_cancel(&self, token: u64) -> bool {
+        self.shared.streams.send(token, streams::Input::Cancel)
     }
 
     /// Records a result measured by the caller (e.g. Python's `catch_response`).

@@ -22,6 +22,21 @@ pub enum Event {
         error_kind: String,
         error_message: String,
     },
+    /// Messages that arrived on a streaming call, in order (payloads, unframed).
+    Messages { token: u64, messages: Vec<Bytes> },
+    /// A streaming call ended (or failed); every `Messages` event of it came before.
+    StreamEnded {
+        token: u64,
+        status: u16,
+        /// Response headers and trailers.
+        headers: Vec<(String, String)>,
+        elapsed_us: u64,
+        /// Time to the first message (0: none arrived).
+        first_message_us: u64,
+        messages: u64,
+        error_kind: String,
+        error_message: String,
+    },
     /// Start a Python user of class `class_index`.
     StartUser { user_id: u64, class_index: u32 },
     /// Stop that Python user after its current task.

@@ -170,8 +170,9 @@ pub fn judge(tpl: &Template, resp: &Response) -> Result<(), (ErrorKind, String)>
     tpl.check.evaluate(resp.status, &resp.body)
 }
 
+/// Records one sample into the thread's recorder.
 #[allow(clippy::too_many_arguments)]
-fn record(
+pub(crate) fn record(
     thread: &ThreadCtx,
     endpoint: u32,
     elapsed: Duration,

@@ -129,6 +129,30 @@ impl Session {
         }
     }
 
+    /// A shared HTTP/2 connection to `tpl`'s target, for a streaming gRPC call.
+    pub async fn h2_sender(
+        &mut self,
+        net: &Net,
+        pool: &H2Pool,
+        tpl: &Template,
+    ) -> Result<SendRequest<Bytes>, RequestError> {
+        match self.h2_route(net, pool, tpl).await? {
+            H2Route::Lease(i) => Ok(self.h2[i].send.clone()),
+            H2Route::Http1 => Err(RequestError::new(
+                ErrorKind::Protocol,
+                "server does not speak HTTP/2 (ALPN chose http/1.1)",
+            )),
+        }
+    }
+
+    /// After a streaming call failed: forget the lease on `target`'s connection (cleared
+    /// for everyone if it is broken), as a failed exchange does.
+    pub async fn forget_h2(&mut self, target: u32) {
+        if let Some(i) = self.h2.iter().position(|l| l.target == target) {
+            self.drop_lease(i).await;
+        }
+    }
+
     async fn send_h1(
         &mut self,
         net: &Net,

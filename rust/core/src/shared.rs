@@ -8,6 +8,7 @@ use std::time::Instant;
 use crate::events::EventQueue;
 use crate::plan::{CompiledPlan, EndpointTable, TargetTable};
 use crate::session::Net;
+use crate::streams::StreamTable;
 use crate::worker::ThreadCtx;
 
 /// Stop signal of one user.
@@ -53,6 +54,8 @@ pub struct Shared {
     pub net: Net,
     pub threads: Vec<Arc<ThreadCtx>>,
     pub events: EventQueue,
+    /// Streaming gRPC calls of Python tasks that are still open.
+    pub streams: StreamTable,
     pub t0: OnceLock<Instant>,
     pub stopping: AtomicBool,
     /// Users of the closed model, oldest first; removed when they exit.

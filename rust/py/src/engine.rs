@@ -7,7 +7,7 @@ use prost::Message;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyTuple};
 
-use loadforge_core::{Event, Submission};
+use loadforge_core::{Event, StreamSubmission, Submission};
 
 use crate::errors::CoreError;
 use crate::gil::without_gil;
@@ -106,6 +106,34 @@ impl PyEngine {
                     error_message,
                 )
                     .into_pyobject(py)?,
+                Event::Messages { token, messages } => {
+                    let list = PyList::empty(py);
+                    for m in &messages {
+                        list.append(PyBytes::new(py, m))?;
+                    }
+                    (4u8, token, list).into_pyobject(py)?
+                }
+                Event::StreamEnded {
+                    token,
+                    status,
+                    headers,
+                    elapsed_us,
+                    first_message_us,
+                    messages,
+                    error_kind,
+                    error_message,
+                } => (
+                    5u8,
+                    token,
+                    status,
+                    headers,
+                    elapsed_us,
+                    first_message_us,
+                    messages,
+                    error_kind,
+                    error_message,
+                )
+                    .into_pyobject(py)?,
                 Event::StartUser {
                     user_id,
                     class_index,
@@ -154,6 +182,50 @@ impl PyEngine {
                 intended_start_delay: Duration::from_micros(intended_start_delay_us),
             })
             .map_err(|e| PyErr::from(CoreError(e)))
+    }
+
+    /// Opens a streaming gRPC call for a Python task: `messages` are sent at once (`end`
+    /// closes the sending side after them). Replies arrive as `(4, token, [bytes, ...])`
+    /// events in batches, then one `(5, token, ...)` when the call ends.
+    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (token, url, headers, name, messages, end, *, timeout_s = 0.0,
+                        intended_start_delay_us = 0))]
+    fn open_stream(
+        &self,
+        token: u64,
+        url: String,
+        headers: Vec<(String, String)>,
+        name: String,
+        messages: Vec<Vec<u8>>,
+        end: bool,
+        timeout_s: f64,
+        intended_start_delay_us: u64,
+    ) -> PyResult<()> {
+        let timeout = (timeout_s > 0.0).then(|| seconds(timeout_s)).transpose()?;
+        self.inner
+            .open_stream(StreamSubmission {
+                token,
+                url,
+                headers,
+                name,
+                messages,
+                end,
+                timeout,
+                intended_start_delay: Duration::from_micros(intended_start_delay_us),
+            })
+            .map_err(|e| PyErr::from(CoreError(e)))
+    }
+
+    /// Sends messages on open call `token`; `end` closes its sending side. False when the
+    /// call has already ended.
+    #[pyo3(signature = (token, messages, end = false))]
+    fn stream_send(&self, token: u64, messages: Vec<Vec<u8>>, end: bool) -> bool {
+        self.inner.stream_send(token, messages, end)
+    }
+
+    /// Cancels open call `token` (recorded as `grpc_CANCELLED`); False when it has ended.
+    fn stream_cancel(&self, token: u64) -> bool {
+        self.inner.stream_cancel(token)
     }
 
     /// Records a result measured in Python (e.g. `catch_response`).

@@ -121,7 +121,7 @@ pub async fn exchange_request(
     })
 }
 
-fn push_headers(out: &mut Vec<(String, String)>, map: &http::HeaderMap) {
+pub(crate) fn push_headers(out: &mut Vec<(String, String)>, map: &http::HeaderMap) {
     for (k, v) in map {
         out.push((
             k.as_str().to_owned(),
@@ -130,7 +130,7 @@ fn push_headers(out: &mut Vec<(String, String)>, map: &http::HeaderMap) {
     }
 }
 
-fn status_from(map: &http::HeaderMap) -> Option<(u32, String)> {
+pub(crate) fn status_from(map: &http::HeaderMap) -> Option<(u32, String)> {
     let code = map.get("grpc-status")?.to_str().ok()?.trim().parse().ok()?;
     let message = map
         .get("grpc-message")

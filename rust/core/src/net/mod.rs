@@ -1,6 +1,7 @@
 //! Network clients: TCP/TLS connection set-up, HTTP/1.1, HTTP/2 and gRPC exchanges.
 
 pub mod connect;
+pub mod grpc_stream;
 pub mod http1;
 pub mod http2;
 pub mod stream;
