@@ -198,3 +198,23 @@ def test_cancelled_and_unknown_streams_are_failures(tmp_path: Path) -> None:
     nope = _endpoint(result, "GRPC", "/echo.Echo/Nope")
     assert {e.kind: e.count for e in nope.errors} == {"grpc_UNIMPLEMENTED": nope.requests}
     assert target.calls["Count"] == 0
+
+
+def test_declarative_server_stream_counts_calls_and_messages(tmp_path: Path) -> None:
+    path = _scenario(
+        tmp_path,
+        """
+        from echo_pb2 import EchoReply, EchoRequest
+        from loadforge import GrpcUser, constant, server_stream
+
+        class Follower(GrpcUser):
+            wait_time = constant(0)
+            tasks = [server_stream("/echo.Echo/Count", EchoRequest(count=5), EchoReply)]
+        """,
+    )
+    with GrpcTarget() as target:
+        result = loadforge.run(path, host=target.url, users=4, run_time=1.5, processes=1)
+    count = _endpoint(result, "GRPC", "/echo.Echo/Count")
+    assert count.failures == 0
+    assert count.requests == target.calls["Count"] > 20
+    assert _messages(count) == target.streamed == 5 * count.requests

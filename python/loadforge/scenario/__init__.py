@@ -15,6 +15,7 @@ from .requests import (
     post,
     put,
     request,
+    server_stream,
     unary,
 )
 from .shape import LoadTestShape
@@ -56,6 +57,7 @@ __all__ = [
     "post",
     "put",
     "request",
+    "server_stream",
     "tag",
     "task",
     "unary",

@@ -227,3 +227,23 @@ def unary(
         tags=frozenset(tags),
         response_type=response_type,
     )
+
+
+def server_stream(
+    method: str,
+    request_msg: Any,
+    response_type: Any = None,
+    *,
+    metadata: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+    name: str | None = None,
+    tags: Iterable[str] = (),
+) -> RequestSpec:
+    """A declarative server-streaming gRPC call for a `GrpcUser`, fired entirely in Rust.
+
+    Recorded like `unary()`: the whole call (start to trailers) under `GRPC <name>`, with
+    the number of messages received counted (`messages` in the endpoint's statistics).
+
+    >>> server_stream("/pkg.Feed/Follow", FollowRequest(topic="x"))  # doctest: +SKIP
+    """
+    # On the wire a server-streaming call is a unary call with more reply messages.
+    return unary(method, request_msg, response_type, metadata=metadata, name=name, tags=tags)
