@@ -18,6 +18,7 @@ from loadforge.result import EndpointResult, Result, ThresholdsFailed
 from loadforge.runtime import Response, StopUser
 from loadforge.scenario import (
     ConfigError,
+    GrpcSchema,
     GrpcUser,
     HttpUser,
     InvalidInput,
@@ -33,7 +34,9 @@ from loadforge.scenario import (
     head,
     patch,
     post,
+    proto_schema,
     put,
+    reflect_schema,
     request,
     server_stream,
     tag,
@@ -44,6 +47,7 @@ from loadforge.scenario import (
 __all__ = [
     "ConfigError",
     "EndpointResult",
+    "GrpcSchema",
     "GrpcUser",
     "HttpUser",
     "InvalidInput",
@@ -66,7 +70,9 @@ __all__ = [
     "head",
     "patch",
     "post",
+    "proto_schema",
     "put",
+    "reflect_schema",
     "request",
     "run",
     "server_stream",

@@ -8,8 +8,9 @@ from types import TracebackType
 
 import grpc
 import uvloop
+from grpc_reflection.v1alpha import reflection
 
-from loadforge._proto import inference_pb2_grpc
+from loadforge._proto import inference_pb2, inference_pb2_grpc
 from loadforge.demo.counters import Counters
 from loadforge.demo.grpc_service import InferenceService
 from loadforge.demo.http_connection import HttpConnection
@@ -85,6 +86,9 @@ async def start_demo(
             inference_pb2_grpc.add_InferenceServicer_to_server(
                 InferenceService(counters), grpc_server
             )
+            # Reflection lets clients without the .proto (loadforge grpc, ghz) call it.
+            service = inference_pb2.DESCRIPTOR.services_by_name["Inference"].full_name
+            reflection.enable_server_reflection((service, reflection.SERVICE_NAME), grpc_server)
             bound_grpc = grpc_server.add_insecure_port(f"{url_host(host)}:{grpc_port}")
             await grpc_server.start()
         except BaseException:

@@ -2,6 +2,7 @@
 
 from .durations import parse_duration, parse_stages
 from .errors import ConfigError, InvalidInput, ScenarioError
+from .grpc_schema import GrpcMethod, GrpcSchema, proto_schema, reflect_schema
 from .loader import Scenario, load_scenario
 from .plan import PlanOptions, build_plan
 from .profiles import PROFILES, Profile, get_profile
@@ -27,6 +28,8 @@ from .wait import WaitTime, between, constant, constant_pacing, constant_through
 __all__ = [
     "PROFILES",
     "ConfigError",
+    "GrpcMethod",
+    "GrpcSchema",
     "GrpcUser",
     "HttpUser",
     "InvalidInput",
@@ -55,7 +58,9 @@ __all__ = [
     "parse_stages",
     "patch",
     "post",
+    "proto_schema",
     "put",
+    "reflect_schema",
     "request",
     "server_stream",
     "tag",

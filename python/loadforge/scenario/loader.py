@@ -18,6 +18,7 @@ from typing import Any
 from loadforge._proto import plan_pb2
 from loadforge.thresholds import Threshold, ThresholdError, parse_threshold
 
+from . import grpc_schema
 from .bundle import build_bundle, local_modules
 from .errors import InvalidInput, ScenarioError
 from .hosts import check_host
@@ -207,6 +208,13 @@ def _data_files(module: ModuleType, path: Path) -> list[Path]:
     return found
 
 
+def _protos(root: Path) -> list[Path]:
+    """`.proto` files compiled by `proto_schema()` from the scenario's folder: workers that
+    import the scenario compile them again."""
+    root = root.resolve()
+    return sorted({p for p in grpc_schema.LOADED_PROTOS if p.is_relative_to(root)})
+
+
 def load_scenario(
     path: str | Path | None,
     *,
@@ -273,7 +281,11 @@ def load_scenario(
         users=users,
         thresholds=_thresholds(module, file),
         shape=_find_shape(module, file),
-        bundle=build_bundle(scenario_path, modules, _data_files(module, scenario_path)),
+        bundle=build_bundle(
+            scenario_path,
+            modules,
+            [*_data_files(module, scenario_path), *_protos(scenario_path.parent)],
+        ),
         host=host,
         tags=tags,
         exclude_tags=exclude_tags,
