@@ -1,4 +1,4 @@
-"""The `loadforge` command: run, controller, worker, demo-server.
+"""The `loadforge` command: run, controller, worker, report, compare, grpc, demo-server.
 
 Flags follow Locust's spelling (-u -r -t -H --headless --processes) so its users keep
 their habits. Exit codes: 0 passed, 1 a threshold failed, 2 invalid input (nothing
@@ -113,6 +113,10 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PCT",
         help="exit 1 when a metric got worse by more than PCT percent",
     )
+
+    from loadforge.grpc_call import add_parser as add_grpc_parser
+
+    add_grpc_parser(sub)
 
     demo = sub.add_parser("demo-server", help="start the built-in demo target on loopback")
     demo.add_argument("--host", default="127.0.0.1")
@@ -233,6 +237,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _command_report(args)
         if args.command == "compare":
             return _command_compare(args)
+        if args.command == "grpc":
+            from loadforge.grpc_call import command as grpc_command
+
+            return grpc_command(args)
         return _command_demo(args)
     except InvalidInput as err:
         print(f"loadforge: error: {err}", file=sys.stderr)

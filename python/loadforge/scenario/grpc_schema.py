@@ -97,6 +97,21 @@ class GrpcSchema:
             raise ScenarioError(f"{method.path} is a streaming method, not unary")
         return unary(method.path, _parse(method, data), method.response_type, **kwargs)
 
+    def declarative(
+        self, path: str, data: Mapping[str, Any] | str | bytes | None = None, **kwargs: Any
+    ) -> RequestSpec:
+        """`unary()` or `server_stream()`, whichever the method is (client-streaming and
+        bidirectional methods need a Python task)."""
+        method = self.method(path)
+        if method.client_streaming:
+            raise ScenarioError(
+                f"{method.path} streams requests: call it from an async task "
+                "(self.client.client_stream / bidi)"
+            )
+        if method.server_streaming:
+            return self.server_stream(path, data, **kwargs)
+        return self.unary(path, data, **kwargs)
+
     def server_stream(
         self, path: str, data: Mapping[str, Any] | str | bytes | None = None, **kwargs: Any
     ) -> RequestSpec:
