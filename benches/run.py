@@ -30,6 +30,7 @@ from loadforge.testing import NginxServer
 GROUPS = ("http1", "http2", "grpc", "python")
 # Optional groups: run only when named in --only.
 OPTIONAL_GROUPS = ("controller",)  # controller_scale.py: 200 simulated workers, CPU < 1 core
+H2_USERS = 100  # = h2load's -c10 -m10 streams in flight
 
 
 @dataclass
@@ -45,8 +46,8 @@ class Comparison:
 def comparisons(nginx: NginxServer, duration: int, workdir: Path) -> list[Comparison]:
     http, h2 = nginx.http_url, nginx.h2_url
 
-    def ours(tool: str, scenario: str, host: str) -> Callable[[], Measurement]:
-        return lambda: run_scenario(tool, scenario, host, duration)
+    def ours(tool: str, scenario: str, host: str, users: int = 50) -> Callable[[], Measurement]:
+        return lambda: run_scenario(tool, scenario, host, duration, users)
 
     return [
         Comparison(
@@ -55,7 +56,16 @@ def comparisons(nginx: NginxServer, duration: int, workdir: Path) -> list[Compar
             ours("loadforge declarative GET", "http_get.py", http),
             1.0,
         ),
-        Comparison("http2", lambda: peers.h2load_get(h2, duration)),
+        # h2load keeps 10 x 10 = 100 streams in flight; 100 loadforge users keep 100 too.
+        # One engine thread shares 4 h2c connections among its users (25 streams each),
+        # so h2load's own 4 x 25 layout is measured beside it.
+        Comparison(
+            "http2",
+            lambda: peers.h2load_get(h2, duration),
+            ours("loadforge declarative h2c GET, 100 users", "http2_get.py", h2, H2_USERS),
+            1.0,
+        ),
+        Comparison("http2", lambda: peers.h2load_get(h2, duration, conns=4, streams=25)),
         Comparison(
             "grpc",
             lambda: peers.h2load_grpc(h2, duration, workdir),

@@ -23,8 +23,10 @@ def loadforge_command() -> list[str]:
     return [found] if found else [sys.executable, "-m", "loadforge"]
 
 
-def run_scenario(tool: str, scenario: str, host: str, duration_s: int) -> Measurement:
-    """Run one bench scenario with 50 users on one process pinned to the load CPU.
+def run_scenario(
+    tool: str, scenario: str, host: str, duration_s: int, users: int = USERS
+) -> Measurement:
+    """Run one bench scenario with `users` users (50) on one process pinned to the load CPU.
 
     Reads `total.requests` and `total.rps` from the JSON summary; any failure to run (the
     CLI or engine not built yet, a broken scenario) becomes "n/a" with the reason kept.
@@ -37,9 +39,9 @@ def run_scenario(tool: str, scenario: str, host: str, duration_s: int) -> Measur
                 "run",
                 str(SCENARIOS / scenario),
                 "-u",
-                str(USERS),
+                str(users),
                 "-r",
-                str(USERS),
+                str(users),
                 "-t",
                 f"{duration_s}s",
                 "-H",

@@ -47,7 +47,9 @@ def find_nginx() -> str | None:
     return None
 
 
-def render_config(workdir: Path, host: str, http_port: int, h2_port: int) -> str:
+def render_config(
+    workdir: Path, host: str, http_port: int, h2_port: int, worker_connections: int = 4096
+) -> str:
     """The nginx.conf text: one worker, no access log, keep-alive without a request limit."""
     health = HEALTH_BODY.decode().replace("\n", "\\n")
     health_location = f"""
@@ -58,13 +60,15 @@ def render_config(workdir: Path, host: str, http_port: int, h2_port: int) -> str
     temp = workdir / "temp"
     return f"""# written by loadforge.testing.nginx; private to one test run
 worker_processes 1;
+# Room for every connection the worker may hold (plus files), within the hard limit.
+worker_rlimit_nofile {worker_connections + 1024};
 daemon off;
 master_process on;
 pid {workdir}/nginx.pid;
 error_log {workdir}/error.log warn;
 
 events {{
-    worker_connections 4096;
+    worker_connections {worker_connections};
 }}
 
 http {{
@@ -107,7 +111,12 @@ class NginxServer:
             wrk(nginx.http_url + "/health")
     """
 
-    def __init__(self, host: str = "127.0.0.1", start_timeout_s: float = 10.0) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        start_timeout_s: float = 10.0,
+        worker_connections: int = 4096,
+    ) -> None:
         binary = find_nginx()
         if binary is None:
             raise NginxNotInstalled(
@@ -116,6 +125,8 @@ class NginxServer:
         self.binary = binary
         self.host = host
         self.start_timeout_s = start_timeout_s
+        # Connections the one worker accepts; raise it (and RLIMIT_NOFILE) for 10k users.
+        self.worker_connections = worker_connections
         self.http_port = 0
         self.h2_port = 0
         self._workdir: tempfile.TemporaryDirectory[str] | None = None
@@ -182,7 +193,7 @@ class NginxServer:
         reply.parent.mkdir(parents=True)
         reply.write_bytes(HELLO_REPLY_FRAME)
         (workdir / "nginx.conf").write_text(
-            render_config(workdir, self.host, self.http_port, self.h2_port)
+            render_config(workdir, self.host, self.http_port, self.h2_port, self.worker_connections)
         )
         # Workers run as an unprivileged user when started as root: let them read the reply.
         for path in (workdir, reply.parent.parent, reply.parent):
