@@ -136,3 +136,45 @@ def test_non_loopback_bind_without_token_is_refused(tmp_path: Path) -> None:
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 2
     assert "without a token" in err
+
+
+def test_frozen_worker_is_lost_after_5s_silence_and_its_load_moves(make_run, demo) -> None:  # type: ignore[no-untyped-def]
+    """SIGSTOP keeps the worker's stream open but silent: only heartbeats can tell."""
+    run = make_run("-u", "4", "-r", "100", "-t", "12s", "--expect-workers", "2")
+    run.worker("steady")
+    frozen = run.worker("frozen")
+    time.sleep(3)
+    frozen.send_signal(signal.SIGSTOP)
+    started = time.monotonic()
+    time.sleep(7)  # past the 5 s silence limit: the controller has given up on it
+    frozen.kill()
+    code, summary, err = run.finish()
+    assert time.monotonic() - started < 25, "the run did not end on time"
+    frozen_entry = next(w for w in summary["workers"] if w["id"] == "frozen")
+    assert "silent" in frozen_entry["error"], frozen_entry
+    lost = {w["id"]: w["lost"] for w in summary["workers"]}
+    assert lost == {"steady": False, "frozen": True}, err
+    assert code == 0, err
+    # The survivor took over the frozen worker's users: it ran all 4 after the loss.
+    late_users = [p["users"] for p in summary["time_series"][-4:-1]]
+    assert max(late_users) == 4, summary["time_series"]
+
+
+def test_workers_stop_firing_when_the_controller_freezes(make_run, demo) -> None:  # type: ignore[no-untyped-def]
+    """A controller that is there but silent (SIGSTOP) for 10 s: workers stop by themselves."""
+    run = make_run("-u", "2", "-r", "100", "-t", "60s", "--expect-workers", "1")
+    worker = run.worker("orphan")
+    time.sleep(3)
+    run.controller.send_signal(signal.SIGSTOP)
+    frozen_at = time.monotonic()
+    try:
+        _, err = worker.communicate(timeout=25)
+        stopped_after = time.monotonic() - frozen_at
+    finally:
+        run.controller.send_signal(signal.SIGCONT)
+    assert worker.returncode == 3
+    assert "silent" in err
+    assert 9 <= stopped_after <= 16, stopped_after
+    settled = served(demo)
+    time.sleep(1.5)
+    assert served(demo) == settled
