@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -77,3 +78,24 @@ def test_demo(name: str) -> None:
     plan = plan_of(name)
     assert plan.engine.users[0].wait_time.constant_s == pytest.approx(0.1)
     assert plan.bundle.entry == name
+
+
+@pytest.mark.parametrize("name", ["mnist_api.py", "object_detection.py"])
+def test_bundled_scenario_runs_against_the_demo_target(name: str, demo_target: Any) -> None:
+    """A short real run: every request the demo answered is counted exactly once."""
+    import loadforge
+
+    demo_target.reset()
+    result = loadforge.run(
+        str(SCENARIOS / name),
+        host=demo_target.http_url,
+        users=6,
+        spawn_rate=100,
+        run_time="3s",
+        processes=1,
+    )
+    served = demo_target.stats()
+    assert result.total.requests == served["http_total"] > 0
+    # Only the deliberate edge cases fail (422 for all-zeros/all-ones input is not a failure
+    # of the target): every failure is an HTTP status the scenario did not accept.
+    assert result.total.failures <= result.total.requests * 0.2
