@@ -168,3 +168,29 @@ def test_server_down_is_unavailable(tmp_path: Path) -> None:
     hello = _endpoint(result, HELLO)
     assert hello.requests > 0
     assert _errors(hello) == {"grpc_UNAVAILABLE": hello.requests}
+
+
+def test_a_call_the_engine_refuses_raises_in_its_task(tmp_path: Path) -> None:
+    # Calls reach the engine in batches; one it cannot compile still fails its own task.
+    path = _scenario(
+        tmp_path,
+        """
+        from helloworld_pb2 import HelloReply, HelloRequest
+        from loadforge import GrpcUser, constant, task
+
+        class Greeter(GrpcUser):
+            wait_time = constant(0.01)
+
+            @task
+            async def say(self):
+                bad = await self.client.unary("/helloworld.Greeter/SayHello",
+                                              HelloRequest(name="b"), HelloReply,
+                                              metadata={"x-bad": "line\\nbreak"})
+        """,
+    )
+    with GrpcTarget() as target:
+        result = loadforge.run(path, host=target.url, users=2, run_time=1, processes=1)
+    assert result.stats is not None
+    kinds = list(result.stats.exceptions)
+    assert kinds and all("PlanError" in k and "x-bad" in k for k in kinds), kinds
+    assert target.calls["SayHello"] == 0

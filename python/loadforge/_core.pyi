@@ -62,6 +62,10 @@ class Engine:
         timeout_s: float = 0.0,
         intended_start_delay_us: int = 0,
     ) -> None: ...
+    def submit_batch(
+        self,
+        items: list[tuple[int, str, str, list[tuple[str, str]], bytes, str, int, float, int]],
+    ) -> list[tuple[int, str]]: ...
     def open_stream(
         self,
         token: int,

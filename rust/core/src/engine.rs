@@ -82,6 +82,7 @@ impl Engine {
             threads,
             events,
             streams: Default::default(),
+            templates: Default::default(),
             t0: OnceLock::new(),
             stopping: AtomicBool::new(false),
             users: Mutex::new(Vec::new()),
@@ -220,6 +221,17 @@ impl Engine {
         }
         let i = self.next_thread.fetch_add(1, Ordering::Relaxed) % self.shared.threads.len();
         submit::submit(&self.shared, i, sub)
+    }
+
+    /// Runs many requests for Python tasks with one wake-up per runtime thread; returns
+    /// the index and error of each that could not be compiled (the others start).
+    pub fn submit_batch(&self, subs: Vec<Submission>) -> Result<Vec<(usize, Error)>> {
+        if !self.started.load(Ordering::Acquire) {
+            return Err(Error::Engine("engine not started".into()));
+        }
+        let first =
+            self.next_thread.fetch_add(subs.len(), Ordering::Relaxed) % self.shared.threads.len();
+        Ok(submit::submit_batch(&self.shared, first, subs))
     }
 
     /// Opens a streaming gRPC call for a Python task; its messages and its end arrive as

@@ -22,6 +22,7 @@ mod snapshot;
 mod stages;
 pub mod streams;
 pub mod submit;
+mod template_cache;
 mod users;
 pub mod wait;
 mod worker;

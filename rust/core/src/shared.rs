@@ -9,6 +9,7 @@ use crate::events::EventQueue;
 use crate::plan::{CompiledPlan, EndpointTable, TargetTable};
 use crate::session::Net;
 use crate::streams::StreamTable;
+use crate::template_cache::TemplateCache;
 use crate::worker::ThreadCtx;
 
 /// Stop signal of one user.
@@ -56,6 +57,8 @@ pub struct Shared {
     pub events: EventQueue,
     /// Streaming gRPC calls of Python tasks that are still open.
     pub streams: StreamTable,
+    /// Compiled templates of Python-task requests, reused across calls.
+    pub templates: TemplateCache,
     pub t0: OnceLock<Instant>,
     pub stopping: AtomicBool,
     /// Users of the closed model, oldest first; removed when they exit.

@@ -25,6 +25,7 @@ use crate::plan::{template, Model, Protocol, Template};
 use crate::proto;
 use crate::recorder::ErrorKind;
 use crate::shared::{ActiveGuard, Shared};
+use crate::template_cache::TemplateKey;
 use crate::worker::ThreadCtx;
 
 /// The statistics method of the time-to-first-message samples.
@@ -146,26 +147,40 @@ impl Drop for EndGuard {
 
 /// Opens call `sub` on runtime thread `thread_index`; a bad URL or header is a `PlanError`.
 pub fn open_stream(shared: &Arc<Shared>, thread_index: usize, sub: StreamSubmission) -> Result<()> {
-    let msg = proto::RequestTemplate {
+    let timeout = sub.timeout.or(shared.plan.request_timeout);
+    let key = TemplateKey {
         method: "POST".into(),
         url: sub.url,
-        headers: sub
-            .headers
-            .into_iter()
-            .map(|(name, value)| proto::Header { name, value })
-            .collect(),
-        body: Vec::new(),
+        headers: sub.headers,
         name: sub.name,
-        check: None,
-        keep_body: false,
         protocol: proto::Protocol::Grpc as i32,
+        timeout,
     };
-    let timeout = sub.timeout.or(shared.plan.request_timeout);
-    let opts = template::EncodeOptions {
-        grpc_timeout: timeout,
-        ..shared.plan.encode
-    };
-    let tpl = template::compile(&msg, &shared.targets, &shared.endpoints, opts)?;
+    // Messages are framed as they are sent: the template's body stays empty.
+    let tpl = shared.templates.get_or_compile(key, |k| {
+        let msg = proto::RequestTemplate {
+            method: k.method.clone(),
+            url: k.url.clone(),
+            headers: k
+                .headers
+                .iter()
+                .map(|(name, value)| proto::Header {
+                    name: name.clone(),
+                    value: value.clone(),
+                })
+                .collect(),
+            body: Vec::new(),
+            name: k.name.clone(),
+            check: None,
+            keep_body: false,
+            protocol: k.protocol,
+        };
+        let opts = template::EncodeOptions {
+            grpc_timeout: k.timeout,
+            ..shared.plan.encode
+        };
+        template::compile(&msg, &shared.targets, &shared.endpoints, opts)
+    })?;
     debug_assert_eq!(tpl.protocol, Protocol::Grpc);
     let first_endpoint = shared.endpoints.intern(
         FIRST_MESSAGE_METHOD,

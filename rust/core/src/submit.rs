@@ -11,9 +11,11 @@ use crate::error::Result;
 use crate::events::Event;
 use crate::exchange::{execute, Call, Timing};
 use crate::net::Keep;
-use crate::plan::{template, Model};
+use crate::plan::{template, Model, Template};
 use crate::proto;
 use crate::shared::{ActiveGuard, Shared};
+use crate::template_cache::{with_body, TemplateKey};
+use crate::worker::ThreadCtx;
 
 /// One request from Python.
 pub struct Submission {
@@ -27,6 +29,31 @@ pub struct Submission {
     pub record: bool,
     pub timeout: Option<Duration>,
     pub intended_start_delay: Duration,
+}
+
+fn compile(shared: &Shared, key: &TemplateKey, body: Vec<u8>) -> Result<Arc<Template>> {
+    let msg = proto::RequestTemplate {
+        method: key.method.clone(),
+        url: key.url.clone(),
+        headers: key
+            .headers
+            .iter()
+            .map(|(name, value)| proto::Header {
+                name: name.clone(),
+                value: value.clone(),
+            })
+            .collect(),
+        body,
+        name: key.name.clone(),
+        check: None,
+        keep_body: true,
+        protocol: key.protocol,
+    };
+    let opts = template::EncodeOptions {
+        grpc_timeout: key.timeout,
+        ..shared.plan.encode
+    };
+    template::compile(&msg, &shared.targets, &shared.endpoints, opts)
 }
 
 /// Sends a completion event if the request never completes (engine stopped first).
@@ -54,33 +81,82 @@ impl Drop for CompletionGuard {
 
 /// Starts `sub` on runtime thread `thread_index`; a bad request is a `PlanError`.
 pub fn submit(shared: &Arc<Shared>, thread_index: usize, sub: Submission) -> Result<()> {
-    let msg = proto::RequestTemplate {
+    if let Some((thread, run)) = prepare(shared, thread_index, sub)? {
+        thread.handle().clone().spawn(run);
+    }
+    Ok(())
+}
+
+/// Starts many requests with one wake-up per runtime thread (not one per request), so
+/// a burst from Python reaches each connection together and leaves in few writes.
+/// Spread over the threads from `first_thread` on; returns the index and error of each
+/// submission that could not be compiled (the others still start).
+pub fn submit_batch(
+    shared: &Arc<Shared>,
+    first_thread: usize,
+    subs: Vec<Submission>,
+) -> Vec<(usize, crate::Error)> {
+    let threads = shared.threads.len();
+    let mut per_thread: Vec<Vec<_>> = (0..threads).map(|_| Vec::new()).collect();
+    let mut errors = Vec::new();
+    for (i, sub) in subs.into_iter().enumerate() {
+        let index = (first_thread + i) % threads;
+        match prepare(shared, index, sub) {
+            Ok(Some((_, run))) => per_thread[index].push(run),
+            Ok(None) => {}
+            Err(e) => errors.push((i, e)),
+        }
+    }
+    for (index, runs) in per_thread.into_iter().enumerate() {
+        if runs.is_empty() {
+            continue;
+        }
+        shared.threads[index].handle().spawn(async move {
+            for run in runs {
+                tokio::spawn(run);
+            }
+        });
+    }
+    errors
+}
+
+/// Compiles `sub` and builds the future that runs it; None when the engine is stopping
+/// (the completion event is already queued).
+fn prepare(
+    shared: &Arc<Shared>,
+    thread_index: usize,
+    sub: Submission,
+) -> Result<
+    Option<(
+        Arc<ThreadCtx>,
+        impl std::future::Future<Output = ()> + Send + 'static,
+    )>,
+> {
+    let timeout = sub.timeout.or(shared.plan.request_timeout);
+    let key = TemplateKey {
         method: sub.method,
         url: sub.url,
-        headers: sub
-            .headers
-            .into_iter()
-            .map(|(name, value)| proto::Header { name, value })
-            .collect(),
-        body: sub.body,
+        headers: sub.headers,
         name: sub.name,
-        check: None,
-        keep_body: true,
         protocol: sub.protocol,
+        timeout,
     };
-    let timeout = sub.timeout.or(shared.plan.request_timeout);
-    let opts = template::EncodeOptions {
-        grpc_timeout: timeout,
-        ..shared.plan.encode
+    // An HTTP/1.1 body is baked into the request bytes: such requests compile each time.
+    let tpl = if sub.protocol == proto::Protocol::Http1 as i32 && !sub.body.is_empty() {
+        compile(shared, &key, sub.body)?
+    } else {
+        let base = shared
+            .templates
+            .get_or_compile(key, |k| compile(shared, k, Vec::new()))?;
+        with_body(&base, &sub.body).expect("only bodies sent apart from the head reach here")
     };
-    let tpl = template::compile(&msg, &shared.targets, &shared.endpoints, opts)?;
     let guard = CompletionGuard {
         shared: shared.clone(),
         token: sub.token,
         done: false,
     };
     if shared.stopping() {
-        return Ok(()); // the guard answers with "cut off"
+        return Ok(None); // the guard answers with "cut off"
     }
     let thread = shared.threads[thread_index].clone();
     let active = ActiveGuard::new(shared);
@@ -99,7 +175,8 @@ pub fn submit(shared: &Arc<Shared>, thread_index: usize, sub: Submission) -> Res
         timeout,
     };
     let shared2 = shared.clone();
-    thread.handle().clone().spawn(async move {
+    let runner = thread.clone();
+    let run = async move {
         // Move the whole guard in (not just the field we write), so it answers for a
         // task that is dropped before completing.
         let mut guard = guard;
@@ -139,6 +216,6 @@ pub fn submit(shared: &Arc<Shared>, thread_index: usize, sub: Submission) -> Res
         };
         guard.done = true;
         shared2.events.push(event);
-    });
-    Ok(())
+    };
+    Ok(Some((runner, run)))
 }

@@ -21,6 +21,20 @@ pub struct PyEngine {
     inner: loadforge_core::Engine,
 }
 
+/// One `submit_batch` item: token, method, url, headers, body, name, protocol,
+/// timeout_s, intended_start_delay_us.
+type BatchItem = (
+    u64,
+    String,
+    String,
+    Vec<(String, String)>,
+    Vec<u8>,
+    String,
+    i32,
+    f64,
+    u64,
+);
+
 fn seconds(s: f64) -> PyResult<Duration> {
     Duration::try_from_secs_f64(s.max(0.0))
         .map_err(|_| pyo3::exceptions::PyValueError::new_err(format!("invalid seconds: {s}")))
@@ -182,6 +196,37 @@ impl PyEngine {
                 intended_start_delay: Duration::from_micros(intended_start_delay_us),
             })
             .map_err(|e| PyErr::from(CoreError(e)))
+    }
+
+    /// Runs many requests at once, each `(token, method, url, headers, body, name,
+    /// protocol, timeout_s, intended_start_delay_us)`, with one wake-up per runtime
+    /// thread. Returns `(index, message)` for each that could not be compiled; the others
+    /// complete as `(0, token, ...)` events.
+    fn submit_batch(&self, items: Vec<BatchItem>) -> PyResult<Vec<(usize, String)>> {
+        let mut subs = Vec::with_capacity(items.len());
+        for (token, method, url, headers, body, name, protocol, timeout_s, delay_us) in items {
+            let timeout = (timeout_s > 0.0).then(|| seconds(timeout_s)).transpose()?;
+            subs.push(Submission {
+                token,
+                method,
+                url,
+                headers,
+                body,
+                name,
+                protocol,
+                record: true,
+                timeout,
+                intended_start_delay: Duration::from_micros(delay_us),
+            });
+        }
+        let errors = self
+            .inner
+            .submit_batch(subs)
+            .map_err(|e| PyErr::from(CoreError(e)))?;
+        Ok(errors
+            .into_iter()
+            .map(|(i, e)| (i, e.to_string()))
+            .collect())
     }
 
     /// Opens a streaming gRPC call for a Python task: `messages` are sent at once (`end`

@@ -42,7 +42,7 @@ pub struct EncodeOptions {
 }
 
 /// One fully resolved request.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Template {
     pub endpoint: u32,
     pub protocol: Protocol,

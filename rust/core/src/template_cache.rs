@@ -1,0 +1,72 @@
+//! Compiled templates of Python-task requests, reused across calls: a task that calls the
+//! same method on the same URL with the same headers pays for URL parsing, endpoint
+//! interning and header validation once, not once per call. Only the body changes.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use crate::plan::{template, Protocol, Template};
+
+/// Distinct request shapes kept; beyond this (URLs with ids in them) the cache starts over.
+const MAX_ENTRIES: usize = 4096;
+
+/// Everything but the body that decides how a request compiles.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct TemplateKey {
+    pub method: String,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub name: String,
+    pub protocol: i32,
+    pub timeout: Option<Duration>,
+}
+
+/// Templates by key.
+#[derive(Default)]
+pub struct TemplateCache {
+    entries: Mutex<HashMap<TemplateKey, Arc<Template>>>,
+}
+
+impl TemplateCache {
+    /// The cached template for `key`, or the one `compile` makes (then kept).
+    pub fn get_or_compile<E>(
+        &self,
+        key: TemplateKey,
+        compile: impl FnOnce(&TemplateKey) -> Result<Arc<Template>, E>,
+    ) -> Result<Arc<Template>, E> {
+        if let Some(found) = self.lock().get(&key) {
+            return Ok(found.clone());
+        }
+        let compiled = compile(&key)?;
+        let mut entries = self.lock();
+        if entries.len() >= MAX_ENTRIES {
+            entries.clear();
+        }
+        entries.insert(key, compiled.clone());
+        Ok(compiled)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<TemplateKey, Arc<Template>>> {
+        self.entries.lock().expect("template cache poisoned")
+    }
+}
+
+/// `base` with another body, when the body is all that differs: gRPC and HTTP/2 send the
+/// body apart from the head; HTTP/1.1 bakes it into `h1_bytes`, so only empty bodies reuse.
+pub fn with_body(base: &Arc<Template>, body: &[u8]) -> Option<Arc<Template>> {
+    match base.protocol {
+        Protocol::Grpc => Some(Arc::new(Template {
+            body: template::grpc_frame(body),
+            ..base.as_ref().clone()
+        })),
+        Protocol::Http2 => Some(Arc::new(Template {
+            body: Bytes::copy_from_slice(body),
+            ..base.as_ref().clone()
+        })),
+        Protocol::Http1 if body.is_empty() && base.body.is_empty() => Some(base.clone()),
+        Protocol::Http1 => None,
+    }
+}
