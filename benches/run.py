@@ -1,6 +1,7 @@
 """Benchmarks: loadforge beside wrk, h2load, Locust and grpc.aio, measured in the same run.
 
-    python benches/run.py [--duration 10] [--only http1,http2,grpc,python,controller]
+    python benches/run.py [--duration 10] [--only http1,http2,grpc,python]
+    python benches/run.py --only memory,accuracy,controller   # the optional groups
 
 The target is nginx with one worker pinned to CPU 1 (loadforge.testing.NginxServer);
 every load generator, peer or loadforge, runs pinned to CPU 0 with 50 connections/users.
@@ -13,6 +14,7 @@ benches/requirements.txt for the `python` group.
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 import tempfile
 from collections.abc import Callable
@@ -28,8 +30,12 @@ from harness.tools import install_hint, missing_tools
 from loadforge.testing import NginxServer
 
 GROUPS = ("http1", "http2", "grpc", "python")
-# Optional groups: run only when named in --only.
-OPTIONAL_GROUPS = ("controller",)  # controller_scale.py: 200 simulated workers, CPU < 1 core
+# Optional groups: run only when named in --only, each by its own script's main().
+OPTIONAL_GROUPS = (
+    "controller",  # controller_scale.py: 200 simulated workers, CPU < 1 core
+    "memory",  # memory.py: 10,000 users in one worker, RSS < 500 MB and flat (60 s)
+    "accuracy",  # accuracy.py: fixed-delay p50/p99 and the SIGSTOP stall
+)
 H2_USERS = 100  # = h2load's -c10 -m10 streams in flight
 
 
@@ -100,14 +106,15 @@ def main(argv: list[str] | None = None) -> int:
         choices = ", ".join(GROUPS + OPTIONAL_GROUPS)
         parser.error(f"unknown group(s) {unknown}; choose from {choices}")
     scale_code = 0
-    if "controller" in groups:
-        import controller_scale
-
-        groups.remove("controller")
-        print("controller scale (benches/controller_scale.py):", flush=True)
-        scale_code = controller_scale.main([])
-        if not groups:
-            return scale_code
+    for name in [g for g in OPTIONAL_GROUPS if g in groups]:
+        groups.remove(name)
+        script = "controller_scale" if name == "controller" else name
+        print(f"{name} (benches/{script}.py):", flush=True)
+        code = importlib.import_module(script).main([])
+        scale_code = scale_code or code
+        print(flush=True)
+    if not groups:
+        return scale_code
 
     needed = ["nginx", "taskset"]
     needed += ["wrk"] if "http1" in groups else []

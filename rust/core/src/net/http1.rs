@@ -64,6 +64,11 @@ impl Http1Conn {
         // Any bytes left over belong to no request: drop them so they cannot be taken
         // for this response.
         self.buf.clear();
+        // Reading advances the buffer's start; with nothing left in it, `reserve` moves
+        // the start back (no copy, no allocation). Otherwise each response would land on
+        // fresh bytes until the whole chunk had been touched: 16 KB of RSS per idle
+        // connection (160 MB for 10k users), growing slowly over minutes.
+        self.buf.reserve(READ_CHUNK);
         self.reusable = false; // until the response completes cleanly
         self.io.write_all(request).await.map_err(RequestError::io)?;
         let mut received = 0u64;
