@@ -43,6 +43,8 @@ struct CutOffGuard<'a> {
     start: Instant,
     timing: Timing,
     armed: bool,
+    /// gRPC: a cut-off call is a passed deadline, as a gRPC client reports it.
+    grpc: bool,
 }
 
 impl Drop for CutOffGuard<'_> {
@@ -51,7 +53,11 @@ impl Drop for CutOffGuard<'_> {
             return;
         }
         let elapsed = self.start.elapsed();
-        let kind = ErrorKind::Timeout;
+        let kind = if self.grpc {
+            ErrorKind::Grpc(4)
+        } else {
+            ErrorKind::Timeout
+        };
         let message = "cut off when the engine stopped";
         record(
             self.thread,
@@ -82,6 +88,7 @@ pub async fn execute(
         start,
         timing: call.timing,
         armed: call.record,
+        grpc: tpl.protocol == Protocol::Grpc,
     };
     let keep = Keep {
         body: call.keep.body || tpl.keep_body,

@@ -60,6 +60,7 @@ fn compile(shared: &Shared, key: &TemplateKey, body: Vec<u8>) -> Result<Arc<Temp
 struct CompletionGuard {
     shared: Arc<Shared>,
     token: u64,
+    grpc: bool,
     done: bool,
 }
 
@@ -72,7 +73,11 @@ impl Drop for CompletionGuard {
                 headers: Vec::new(),
                 body: Bytes::new(),
                 elapsed_us: 0,
-                error_kind: "timeout".into(),
+                error_kind: if self.grpc {
+                    "grpc_DEADLINE_EXCEEDED".into()
+                } else {
+                    "timeout".into()
+                },
                 error_message: "cut off when the engine stopped".into(),
             });
         }
@@ -153,6 +158,7 @@ fn prepare(
     let guard = CompletionGuard {
         shared: shared.clone(),
         token: sub.token,
+        grpc: tpl.protocol == crate::plan::Protocol::Grpc,
         done: false,
     };
     if shared.stopping() {
