@@ -167,6 +167,8 @@ def test_cancelled_and_unknown_streams_are_failures(tmp_path: Path) -> None:
     path = _scenario(
         tmp_path,
         """
+        import asyncio
+
         from echo_pb2 import EchoReply, EchoRequest
         from loadforge import GrpcUser, constant, task
 
@@ -184,6 +186,17 @@ def test_cancelled_and_unknown_streams_are_failures(tmp_path: Path) -> None:
                 assert done.grpc_status == "CANCELLED", done
 
             @task
+            async def broken_source(self):
+                async def requests():
+                    yield EchoRequest(text="a")
+                    await asyncio.sleep(0.01)
+                    raise RuntimeError("source broke")
+
+                call = await self.client.client_stream(
+                    "/echo.Echo/Collect", requests(), EchoReply, name="broken source")
+                assert call.grpc_status == "CANCELLED", call
+
+            @task
             async def unknown(self):
                 call = await self.client.server_stream("/echo.Echo/Nope", EchoRequest())
                 assert call.grpc_status == "UNIMPLEMENTED", call
@@ -195,6 +208,9 @@ def test_cancelled_and_unknown_streams_are_failures(tmp_path: Path) -> None:
     cancelled = _endpoint(result, "GRPC", "cancelled")
     assert cancelled.requests > 0
     assert {e.kind: e.count for e in cancelled.errors} == {"grpc_CANCELLED": cancelled.requests}
+    broken = _endpoint(result, "GRPC", "broken source")
+    # (The server may still see such a call end normally: it gets the reset late.)
+    assert {e.kind: e.count for e in broken.errors} == {"grpc_CANCELLED": broken.requests}
     nope = _endpoint(result, "GRPC", "/echo.Echo/Nope")
     assert {e.kind: e.count for e in nope.errors} == {"grpc_UNIMPLEMENTED": nope.requests}
     assert target.calls["Count"] == 0

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 from collections.abc import AsyncIterable, Iterable, Mapping
 from typing import Any
 
@@ -22,6 +23,8 @@ from .client import START_DELAY_US
 from .dispatcher import Dispatcher
 from .grpc_stream import GrpcStream
 from .response import CompletionEvent, Response
+
+log = logging.getLogger(__name__)
 
 PROTOCOL_GRPC = 2
 _NO_HEADERS: list[tuple[str, str]] = []
@@ -60,7 +63,7 @@ class GrpcResponse(Response):
 
 
 class GrpcClient:
-    """Makes unary gRPC calls through the engine for one user (`host` is `http(s)://h:p`)."""
+    """Makes gRPC calls (unary and streaming) through the engine for one user (`host` is `http(s)://h:p`)."""
 
     __slots__ = (
         "_calls",
@@ -240,9 +243,16 @@ def _serialize(message: Any) -> bytes:
 
 
 async def _pump(call: GrpcStream, requests: AsyncIterable[Any]) -> None:
-    async for request in requests:
-        if not call.send(request):
-            return
+    try:
+        async for request in requests:
+            if not call.send(request):
+                return
+    except Exception:
+        # The task's request source broke: the call cannot go on as meant (it is recorded
+        # as grpc_CANCELLED); the traceback goes to the log, not to an unawaited task.
+        log.exception("request stream of gRPC call %s failed; call cancelled", call.name)
+        call.reset()
+        return
     call.done_writing()
 
 

@@ -143,6 +143,10 @@ class GrpcStream:
         """Reset the call; it is recorded as `grpc_CANCELLED`."""
         if self._pump is not None:
             self._pump.cancel()
+        return self.reset()
+
+    def reset(self) -> bool:
+        """Reset the stream in the engine (`cancel()` without stopping a request pump)."""
         return bool(self._engine.stream_cancel(self.token))
 
     def _decode(self, raw: bytes) -> Any:
