@@ -54,6 +54,7 @@ class HttpClient:
         "_next_token",
         "_protocol",
         "_submit",
+        "_submit_later",
         "headers",
         "host",
     )
@@ -65,6 +66,7 @@ class HttpClient:
         self.headers: dict[str, str] = {}
         self._engine = dispatcher.engine
         self._submit = dispatcher.engine.submit
+        self._submit_later = dispatcher.submit_later
         self._next_token = dispatcher.next_token
         self._create_future = dispatcher.loop.create_future
         self._dispatcher = dispatcher
@@ -161,28 +163,41 @@ class HttpClient:
         response_class = CaughtResponse if catch_response else Response
         self._dispatcher.pending[token] = (future, response_class, method, url)
         delay = START_DELAY_US.get()
-        try:
-            if timeout is None and not delay and not catch_response and not self._protocol:
-                self._submit(token, method, url, header_list, body, name)
-            else:
-                self._submit(
+        if not catch_response:
+            # Queued: the requests of every task that runs in this loop iteration go to
+            # the engine in one call, one wake-up of its thread per burst, not per request.
+            # A request the engine refuses (bad URL) fails this future.
+            self._submit_later(
+                (
                     token,
                     method,
                     url,
                     header_list,
                     body,
                     name,
-                    protocol=self._protocol,
-                    record=not catch_response,
-                    timeout_s=float(timeout or 0.0),
-                    intended_start_delay_us=delay,
+                    self._protocol,
+                    float(timeout or 0.0),
+                    delay,
                 )
+            )
+            return future
+        try:
+            self._submit(
+                token,
+                method,
+                url,
+                header_list,
+                body,
+                name,
+                protocol=self._protocol,
+                record=False,  # recorded by CatchResponse with the task's verdict
+                timeout_s=float(timeout or 0.0),
+                intended_start_delay_us=delay,
+            )
         except BaseException:
             self._dispatcher.pending.pop(token, None)
             raise
-        if catch_response:
-            return CatchResponse(future, self._engine, method, name)
-        return future
+        return CatchResponse(future, self._engine, method, name)
 
     def _merge_headers(
         self, headers: Headers | None, content_type: str | None
