@@ -14,8 +14,9 @@ from typing import Any
 import orjson
 
 # The engine's completion event: (0, token, status, headers, body, elapsed_us, error_kind,
-# error_message); see docs/architecture.md.
-CompletionEvent = tuple[int, int, int, list[tuple[str, str]], bytes, int, str, str]
+# error_message), headers as one bytes of `name: value\r\n` lines; see
+# docs/architecture.md.
+CompletionEvent = tuple[int, int, int, bytes | list[tuple[str, str]], bytes, int, str, str]
 
 
 class ResponseError(Exception):
@@ -39,7 +40,9 @@ class Headers(Mapping[str, str]):
 
     __slots__ = ("_map", "_raw")
 
-    def __init__(self, raw: list[tuple[str, str]]) -> None:
+    def __init__(self, raw: bytes | list[tuple[str, str]]) -> None:
+        if isinstance(raw, bytes):
+            raw = _split_block(raw)
         self._raw = raw
         joined: dict[str, str] = {}
         for name, value in raw:
@@ -69,14 +72,24 @@ class Headers(Mapping[str, str]):
         return f"Headers({self._raw!r})"
 
 
+def _split_block(block: bytes) -> list[tuple[str, str]]:
+    """`name: value\\r\\n` lines (the engine's header block) as (name, value) pairs."""
+    pairs = []
+    for line in block.decode("latin-1").split("\r\n"):
+        name, sep, value = line.partition(": ")
+        if sep:
+            pairs.append((name, value))
+    return pairs
+
+
 class Response:
     """The outcome of one request made with `self.client`.
 
     A failed exchange (connection refused, timeout, reset...) does not raise: `status` is
     0 and `error` names the error kind, so a task can look at it as at any response.
 
-    >>> r = Response((0, 1, 200, [("Content-Type", "application/json")], b'{"a": 1}', 1500, "", ""),
-    ...              "GET", "http://h/x")
+    >>> event = (0, 1, 200, b"Content-Type: application/json\\r\\n", b'{"a": 1}', 1500, "", "")
+    >>> r = Response(event, "GET", "http://h/x")
     >>> r.status, r.ok, r.json(), r.elapsed_ms, r.headers["content-type"]
     (200, True, {'a': 1}, 1.5, 'application/json')
     """
