@@ -27,6 +27,7 @@ class GrpcTarget:
         self.streamed = 0  # messages sent on server streams
         self.metadata: list[dict[str, str]] = []
         self.deadlines: list[float | None] = []  # seconds left when SayHello began
+        self.peers: set[str] = set()  # client addresses: one per connection
         self._lock = threading.Lock()
         self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=32))
         helloworld_pb2_grpc.add_GreeterServicer_to_server(_Greeter(self), self._server)
@@ -68,6 +69,7 @@ class GrpcTarget:
                 self.calls[method] += 1
                 self.streamed += streamed
             self.metadata.append(metadata)
+            self.peers.add(context.peer())
 
 
 class _Greeter(helloworld_pb2_grpc.GreeterServicer):

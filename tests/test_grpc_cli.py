@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -73,3 +74,19 @@ def test_bad_input_exits_2_and_fires_nothing(tmp_path: Path) -> None:
             assert done.returncode == 2, (args, done.stderr)
             assert message in done.stderr, (args, done.stderr)
     assert sum(target.calls.values()) == 0
+
+
+def test_connections_per_engine_thread() -> None:
+    peers = {}
+    for connections in (1, 3):
+        with GrpcTarget(reflection=True) as target:
+            done = _grpc(
+                "--call", "helloworld.Greeter/SayHello", "--connections", str(connections),
+                "-c", "24", "-n", "600", target.addr,
+            )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert target.calls["SayHello"] == 600
+        peers[connections] = len(target.peers)
+    threads = os.cpu_count() or 1
+    assert 1 <= peers[1] <= threads
+    assert peers[1] < peers[3] <= 3 * threads

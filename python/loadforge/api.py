@@ -56,6 +56,7 @@ async def arun(
     tags: Sequence[str] = (),
     exclude_tags: Sequence[str] = (),
     connect_timeout: float | None = None,
+    connections: int | None = None,
     request_timeout: float | None = None,
     stop_timeout: float | None = None,
     require_target: bool = False,
@@ -81,7 +82,9 @@ async def arun(
     ``scenario`` is a scenario file; or pass ``classes=[MyUser, ...]`` defined in an
     importable module (a test file). ``processes`` local workers are started (default:
     one per core; 0 = wait for ``expect_workers`` remote workers at ``bind``).
-    ``prometheus="HOST:PORT"`` serves the controller's current metrics at ``/metrics``.
+    ``connections`` sets the HTTP/2 (and gRPC) connections per target on each engine
+    thread (default 4). ``prometheus="HOST:PORT"`` serves the controller's current metrics
+    at ``/metrics``.
     """
     scen = load_scenario(
         None if scenario is None else os.fspath(scenario),
@@ -103,6 +106,7 @@ async def arun(
         tags=list(tags),
         exclude_tags=list(exclude_tags),
         connect_timeout=connect_timeout,
+        connections=connections or 0,
         request_timeout=request_timeout,
         stop_timeout=stop_timeout,
     )

@@ -59,6 +59,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("-n", "--total", type=int, help=f"calls in total (default {DEFAULT_CALLS})")
     p.add_argument("--rps", type=float, help="calls started per second (open model)")
     p.add_argument("--timeout", type=float, help="deadline of each call, seconds")
+    p.add_argument("--connections", type=int, help="connections per engine thread (default 4)")
     p.add_argument("--tls", action="store_true", help="TLS instead of cleartext h2c")
     p.add_argument("--processes", type=int, help="local worker processes (default: cores)")
     p.add_argument("--json", dest="json_path", metavar="PATH", help="JSON summary")
@@ -87,6 +88,7 @@ def command(args: argparse.Namespace) -> int:
             iterations=total,
             arrival_rate=args.rps,
             request_timeout=args.timeout,
+            connections=args.connections,
             processes=args.processes,
             json_path=args.json_path,
             live=not args.quiet,

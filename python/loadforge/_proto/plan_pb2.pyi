@@ -149,7 +149,7 @@ class LoadProfile(_message.Message):
     def __init__(self, closed: _Optional[_Union[ClosedModel, _Mapping]] = ..., open: _Optional[_Union[OpenModel, _Mapping]] = ..., stages: _Optional[_Iterable[_Union[Stage, _Mapping]]] = ..., run_time_s: _Optional[float] = ..., iterations: _Optional[int] = ...) -> None: ...
 
 class EnginePlan(_message.Message):
-    __slots__ = ("users", "profile", "connect_timeout_s", "request_timeout_s", "connection_per_request", "threads", "correct_pacing", "tls_insecure", "tls_ca_pem", "stop_timeout_s")
+    __slots__ = ("users", "profile", "connect_timeout_s", "request_timeout_s", "connection_per_request", "threads", "correct_pacing", "tls_insecure", "tls_ca_pem", "stop_timeout_s", "h2_connections")
     USERS_FIELD_NUMBER: _ClassVar[int]
     PROFILE_FIELD_NUMBER: _ClassVar[int]
     CONNECT_TIMEOUT_S_FIELD_NUMBER: _ClassVar[int]
@@ -160,6 +160,7 @@ class EnginePlan(_message.Message):
     TLS_INSECURE_FIELD_NUMBER: _ClassVar[int]
     TLS_CA_PEM_FIELD_NUMBER: _ClassVar[int]
     STOP_TIMEOUT_S_FIELD_NUMBER: _ClassVar[int]
+    H2_CONNECTIONS_FIELD_NUMBER: _ClassVar[int]
     users: _containers.RepeatedCompositeFieldContainer[UserClass]
     profile: LoadProfile
     connect_timeout_s: float
@@ -170,7 +171,8 @@ class EnginePlan(_message.Message):
     tls_insecure: bool
     tls_ca_pem: bytes
     stop_timeout_s: float
-    def __init__(self, users: _Optional[_Iterable[_Union[UserClass, _Mapping]]] = ..., profile: _Optional[_Union[LoadProfile, _Mapping]] = ..., connect_timeout_s: _Optional[float] = ..., request_timeout_s: _Optional[float] = ..., connection_per_request: _Optional[bool] = ..., threads: _Optional[int] = ..., correct_pacing: _Optional[bool] = ..., tls_insecure: _Optional[bool] = ..., tls_ca_pem: _Optional[bytes] = ..., stop_timeout_s: _Optional[float] = ...) -> None: ...
+    h2_connections: int
+    def __init__(self, users: _Optional[_Iterable[_Union[UserClass, _Mapping]]] = ..., profile: _Optional[_Union[LoadProfile, _Mapping]] = ..., connect_timeout_s: _Optional[float] = ..., request_timeout_s: _Optional[float] = ..., connection_per_request: _Optional[bool] = ..., threads: _Optional[int] = ..., correct_pacing: _Optional[bool] = ..., tls_insecure: _Optional[bool] = ..., tls_ca_pem: _Optional[bytes] = ..., stop_timeout_s: _Optional[float] = ..., h2_connections: _Optional[int] = ...) -> None: ...
 
 class Threshold(_message.Message):
     __slots__ = ("scope", "expr", "abort_on_fail", "abort_grace_s")

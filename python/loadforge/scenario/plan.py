@@ -49,6 +49,8 @@ class PlanOptions:
     threads: int = 0
     tls_insecure: bool = False
     connection_per_request: bool = False
+    # HTTP/2 and gRPC connections per target per engine thread (0: the engine's 4).
+    connections: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -178,6 +180,7 @@ def build_plan(
         threads=_number(options.threads, "threads", integer=True),
         tls_insecure=bool(options.tls_insecure),
         connection_per_request=bool(options.connection_per_request),
+        h2_connections=_number(options.connections, "connections", integer=True),
     )
     for spec in scenario.users:
         engine.users.append(_user_class(spec, spec.host or default_host))

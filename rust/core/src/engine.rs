@@ -62,6 +62,7 @@ impl Engine {
             tls,
             connect_timeout: compiled.connect_timeout,
             connection_per_request: compiled.connection_per_request,
+            h2_connections: compiled.h2_connections,
         };
         let threads = (0..compiled.threads.max(1))
             .map(|i| Arc::new(ThreadCtx::new(i)))

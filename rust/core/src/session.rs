@@ -14,14 +14,13 @@ use crate::net::{http2, Keep, RequestError, Response};
 use crate::plan::{Protocol, Target, Template};
 use crate::recorder::ErrorKind;
 
-/// HTTP/2 connections per target per runtime thread; users are spread over them.
-const H2_CONNS_PER_TARGET: usize = 4;
-
 /// Connection settings shared by every session.
 pub struct Net {
     pub tls: Option<TlsConfigs>,
     pub connect_timeout: std::time::Duration,
     pub connection_per_request: bool,
+    /// HTTP/2 connections per target per runtime thread; users are spread over them.
+    pub h2_connections: usize,
 }
 
 struct SlotState {
@@ -227,7 +226,7 @@ impl Session {
         if let Some(i) = self.h2.iter().position(|l| l.target == target.id) {
             return Ok(H2Route::Lease(i));
         }
-        let slot = pool.slot(target.id, self.seq % H2_CONNS_PER_TARGET);
+        let slot = pool.slot(target.id, self.seq % net.h2_connections.max(1));
         let mut state = slot.state.lock().await;
         if state.http1_only {
             drop(state);

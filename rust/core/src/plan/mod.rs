@@ -72,6 +72,8 @@ pub struct CompiledPlan {
     pub connect_timeout: Duration,
     pub request_timeout: Option<Duration>,
     pub connection_per_request: bool,
+    /// HTTP/2 connections per target per runtime thread.
+    pub h2_connections: usize,
     pub threads: usize,
     pub correct_pacing: bool,
     pub tls_insecure: bool,
@@ -83,6 +85,10 @@ pub struct CompiledPlan {
 fn secs(v: f64, what: &str) -> Result<Duration> {
     Duration::try_from_secs_f64(v).map_err(|_| Error::Plan(format!("invalid {what}: {v}")))
 }
+
+/// HTTP/2 connections per target per runtime thread when the plan does not say.
+pub const DEFAULT_H2_CONNECTIONS: usize = 4;
+const MAX_H2_CONNECTIONS: u32 = 1024;
 
 impl CompiledPlan {
     /// Validates and compiles `plan`, interning into `targets` and `endpoints`.
@@ -154,6 +160,15 @@ impl CompiledPlan {
                 .unwrap_or(Duration::from_secs(10)),
             request_timeout: positive(plan.request_timeout_s, "request timeout")?,
             connection_per_request: plan.connection_per_request,
+            h2_connections: match plan.h2_connections {
+                0 => DEFAULT_H2_CONNECTIONS,
+                n if n <= MAX_H2_CONNECTIONS => n as usize,
+                n => {
+                    return Err(Error::Plan(format!(
+                        "h2_connections must be 1..{MAX_H2_CONNECTIONS}, got {n}"
+                    )))
+                }
+            },
             threads,
             correct_pacing: plan.correct_pacing,
             tls_insecure: plan.tls_insecure,
