@@ -122,9 +122,12 @@ def grpc_aio(grpc_addr: str, duration_s: int) -> Measurement:
     return Measurement(tool, out["requests"] / out["seconds"], out["requests"], note, cmd)
 
 
-def wrk_percentiles(url: str, duration_s: int, connections: int) -> dict[str, float] | None:
+def wrk_percentiles(
+    url: str, duration_s: int, connections: int, prefix: list[str] | None = None
+) -> dict[str, float] | None:
     """wrk's own p50/p99 (ms) with `connections` connections, for the accuracy bench."""
-    cmd = pinned(["wrk", "-t1", f"-c{connections}", f"-d{duration_s}s", "--latency", url])
+    wrk_cmd = ["wrk", "-t1", f"-c{connections}", f"-d{duration_s}s", "--latency", url]
+    cmd = pinned([*(prefix or []), *wrk_cmd])
     result = run(cmd, duration_s + 30)
     found = {}
     for label, key in (("50%", "p50"), ("99%", "p99")):

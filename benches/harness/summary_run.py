@@ -16,13 +16,17 @@ class RunFailed(RuntimeError):
     """`loadforge run` wrote no summary; the message holds the end of its output."""
 
 
-def loadforge_json(scenario: Path, host: str, args: list[str], timeout_s: float) -> dict[str, Any]:
+def loadforge_json(
+    scenario: Path, host: str, args: list[str], timeout_s: float, prefix: list[str] | None = None
+) -> dict[str, Any]:
     """Run `scenario` against `host` with extra `args` on one worker process pinned to the
-    load CPU; return the parsed `--json` summary (raises RunFailed without one)."""
+    load CPU (after `prefix`, e.g. `nice -n -10`); return the parsed `--json` summary
+    (raises RunFailed without one)."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "summary.json"
         cmd = pinned(
             [
+                *(prefix or []),
                 *loadforge_command(),
                 "run",
                 str(scenario),
