@@ -224,3 +224,26 @@ def test_require_target_fails_fast_when_nothing_listens(tmp_path: Path) -> None:
     proc = _cli("run", str(path), "-H", host, "-u", "1", "-t", "1s", "--require-target", "-q")
     assert proc.returncode == 2
     assert "does not answer" in proc.stderr
+
+
+def test_iterations_limit_holds_for_python_tasks(tmp_path: Path, demo: DemoProcess) -> None:
+    path = _scenario(
+        tmp_path,
+        """
+        from loadforge import HttpUser, constant, task
+
+        class Scripted(HttpUser):
+            wait_time = constant(0)
+
+            @task
+            async def health(self):
+                await self.client.get("/health")
+        """,
+    )
+    started = time.monotonic()
+    result = loadforge.run(
+        path, host=demo.http_url, users=4, spawn_rate=100, iterations=40, run_time="30s",
+        processes=2,
+    )  # fmt: skip
+    assert time.monotonic() - started < 15, "the run did not end at its iteration limit"
+    assert result.total.requests == 40 == demo.stats()["http_total"]

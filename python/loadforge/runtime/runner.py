@@ -88,6 +88,7 @@ class PythonRunner:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
         self._user_finished = engine.user_finished
+        self._take_iteration = engine.take_iteration
         self._iteration_finished = engine.iteration_finished
 
     # --- lifecycle ---------------------------------------------------------------------
@@ -226,7 +227,10 @@ class PythonRunner:
         clock = self._loop.time
         wait, no_wait, paced = spec.wait, spec.no_wait, spec.paced
         count = self._exceptions.add
+        take_iteration = self._take_iteration
         while not slot.stopping:
+            if not take_iteration():
+                return  # the run's iteration limit is used up: this user is done
             name, run = pick()
             wakeups = dispatcher.wakeups
             started = clock() if paced else 0.0

@@ -304,6 +304,12 @@ impl Engine {
             .record(&sample);
     }
 
+    /// Claims one iteration for a closed-model Python user against the plan's iteration
+    /// limit; false once the limit is used up (the user should then stop).
+    pub fn take_iteration(&self) -> bool {
+        self.shared.take_iteration()
+    }
+
     /// A Python user has stopped.
     pub fn user_finished(&self, user_id: u64) {
         self.shared.remove_user(user_id);

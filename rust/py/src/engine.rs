@@ -301,6 +301,12 @@ impl PyEngine {
         );
     }
 
+    /// Claims one iteration for a closed-model Python user; False once the plan's
+    /// iteration limit is used up.
+    fn take_iteration(&self) -> bool {
+        self.inner.take_iteration()
+    }
+
     /// A Python user has stopped.
     fn user_finished(&self, user_id: u64) {
         self.inner.user_finished(user_id);
