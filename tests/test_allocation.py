@@ -48,8 +48,9 @@ def test_apply_share_scales_the_plan_for_one_worker() -> None:
     mine = [apply_share(plan, p) for p in parts]
     assert sum(m.profile.closed.users for m in mine) == 101
     # Fixed-count classes: a worker without any of them must not run the class by weight.
-    without = [m for m in mine if m.users[0].fixed_count == 0]
-    assert without and all(m.users[0].weight == 0 for m in without)
+    fixed = [next(u for u in m.users if u.name == "Fixed") for m in mine]
+    without = [u for u in fixed if u.fixed_count == 0]
+    assert without and all(u.weight == 0 for u in without)
     assert mine[0].profile.stages[0].target == round(50 / 4)
     assert plan.profile.closed.users == 101  # the whole plan is untouched
 
@@ -61,3 +62,14 @@ def test_open_model_rate_and_in_flight_split() -> None:
     parts = [apply_share(plan, s) for s in shares(plan, [1, 1, 1])]
     assert sum(p.profile.open.rate for p in parts) == pytest.approx(1000)
     assert sum(p.profile.open.max_in_flight for p in parts) == 50
+
+
+def test_workers_with_few_users_each_still_run_every_class() -> None:
+    """Each engine breaks ties towards its first class; rotating the class list per
+    worker spreads one-user shares over both classes instead of piling onto the first."""
+    plan = plan_pb2.EnginePlan()
+    plan.profile.closed.users = 2
+    plan.users.add(name="A", weight=1)
+    plan.users.add(name="B", weight=1)
+    first_classes = [apply_share(plan, s).users[0].name for s in shares(plan, [1, 1])]
+    assert sorted(first_classes) == ["A", "B"]

@@ -26,7 +26,7 @@ from loadforge._proto import plan_pb2 as loadforge_dot_v1_dot_plan__pb2
 from loadforge._proto import snapshot_pb2 as loadforge_dot_v1_dot_snapshot__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1aloadforge/v1/control.proto\x12\x0cloadforge.v1\x1a\x17loadforge/v1/plan.proto\x1a\x1bloadforge/v1/snapshot.proto\"\x84\x01\n\x05Hello\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12\x0c\n\x04host\x18\x02 \x01(\t\x12\r\n\x05\x63ores\x18\x03 \x01(\r\x12\x11\n\tprocesses\x18\x04 \x01(\r\x12\x0f\n\x07version\x18\x05 \x01(\t\x12\x18\n\x10protocol_version\x18\x06 \x01(\r\x12\r\n\x05token\x18\x07 \x01(\t\" \n\x07Welcome\x12\x15\n\rcontroller_id\x18\x01 \x01(\t\"\x18\n\x06Reject\x12\x0e\n\x06reason\x18\x01 \x01(\t\"\xe5\x01\n\x05Share\x12\r\n\x05users\x18\x01 \x01(\r\x12\x0c\n\x04rate\x18\x02 \x01(\x01\x12:\n\x0c\x66ixed_counts\x18\x03 \x03(\x0b\x32$.loadforge.v1.Share.FixedCountsEntry\x12\x10\n\x08\x66raction\x18\x04 \x01(\x01\x12\x12\n\niterations\x18\x05 \x01(\x04\x12\x12\n\nspawn_rate\x18\x06 \x01(\x01\x12\x15\n\rmax_in_flight\x18\x07 \x01(\r\x1a\x32\n\x10\x46ixedCountsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\r:\x02\x38\x01\"_\n\x07RunPlan\x12 \n\x04plan\x18\x01 \x01(\x0b\x32\x12.loadforge.v1.Plan\x12\"\n\x05share\x18\x02 \x01(\x0b\x32\x13.loadforge.v1.Share\x12\x0e\n\x06run_id\x18\x03 \x01(\t\"+\n\x05Scale\x12\"\n\x05share\x18\x01 \x01(\x0b\x32\x13.loadforge.v1.Share\"\x16\n\x04Stop\x12\x0e\n\x06reason\x18\x01 \x01(\t\"D\n\tHeartbeat\x12\x13\n\x0b\x63pu_percent\x18\x01 \x01(\x01\x12\x11\n\trss_bytes\x18\x02 \x01(\x04\x12\x0f\n\x07unix_ms\x18\x03 \x01(\x04\"-\n\x0bWorkerError\x12\x0f\n\x07message\x18\x01 \x01(\t\x12\r\n\x05\x66\x61tal\x18\x02 \x01(\x08\",\n\x04\x44one\x12$\n\x04last\x18\x01 \x01(\x0b\x32\x16.loadforge.v1.Snapshot\"\xe7\x01\n\rWorkerMessage\x12$\n\x05hello\x18\x01 \x01(\x0b\x32\x13.loadforge.v1.HelloH\x00\x12*\n\x08snapshot\x18\x02 \x01(\x0b\x32\x16.loadforge.v1.SnapshotH\x00\x12,\n\theartbeat\x18\x03 \x01(\x0b\x32\x17.loadforge.v1.HeartbeatH\x00\x12*\n\x05\x65rror\x18\x04 \x01(\x0b\x32\x19.loadforge.v1.WorkerErrorH\x00\x12\"\n\x04\x64one\x18\x05 \x01(\x0b\x32\x12.loadforge.v1.DoneH\x00\x42\x06\n\x04kind\"\x8c\x02\n\x11\x43ontrollerMessage\x12(\n\x07welcome\x18\x01 \x01(\x0b\x32\x15.loadforge.v1.WelcomeH\x00\x12&\n\x06reject\x18\x02 \x01(\x0b\x32\x14.loadforge.v1.RejectH\x00\x12%\n\x04plan\x18\x03 \x01(\x0b\x32\x15.loadforge.v1.RunPlanH\x00\x12$\n\x05scale\x18\x04 \x01(\x0b\x32\x13.loadforge.v1.ScaleH\x00\x12\"\n\x04stop\x18\x05 \x01(\x0b\x32\x12.loadforge.v1.StopH\x00\x12,\n\theartbeat\x18\x06 \x01(\x0b\x32\x17.loadforge.v1.HeartbeatH\x00\x42\x06\n\x04kind*Q\n\x0fProtocolVersion\x12 \n\x1cPROTOCOL_VERSION_UNSPECIFIED\x10\x00\x12\x1c\n\x18PROTOCOL_VERSION_CURRENT\x10\x01\x32Y\n\nController\x12K\n\x07\x43onnect\x12\x1b.loadforge.v1.WorkerMessage\x1a\x1f.loadforge.v1.ControllerMessage(\x01\x30\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1aloadforge/v1/control.proto\x12\x0cloadforge.v1\x1a\x17loadforge/v1/plan.proto\x1a\x1bloadforge/v1/snapshot.proto\"\x84\x01\n\x05Hello\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12\x0c\n\x04host\x18\x02 \x01(\t\x12\r\n\x05\x63ores\x18\x03 \x01(\r\x12\x11\n\tprocesses\x18\x04 \x01(\r\x12\x0f\n\x07version\x18\x05 \x01(\t\x12\x18\n\x10protocol_version\x18\x06 \x01(\r\x12\r\n\x05token\x18\x07 \x01(\t\" \n\x07Welcome\x12\x15\n\rcontroller_id\x18\x01 \x01(\t\"\x18\n\x06Reject\x12\x0e\n\x06reason\x18\x01 \x01(\t\"\xfb\x01\n\x05Share\x12\r\n\x05users\x18\x01 \x01(\r\x12\x0c\n\x04rate\x18\x02 \x01(\x01\x12:\n\x0c\x66ixed_counts\x18\x03 \x03(\x0b\x32$.loadforge.v1.Share.FixedCountsEntry\x12\x10\n\x08\x66raction\x18\x04 \x01(\x01\x12\x12\n\niterations\x18\x05 \x01(\x04\x12\x12\n\nspawn_rate\x18\x06 \x01(\x01\x12\x15\n\rmax_in_flight\x18\x07 \x01(\r\x12\x14\n\x0c\x63lass_offset\x18\x08 \x01(\r\x1a\x32\n\x10\x46ixedCountsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\r:\x02\x38\x01\"_\n\x07RunPlan\x12 \n\x04plan\x18\x01 \x01(\x0b\x32\x12.loadforge.v1.Plan\x12\"\n\x05share\x18\x02 \x01(\x0b\x32\x13.loadforge.v1.Share\x12\x0e\n\x06run_id\x18\x03 \x01(\t\"+\n\x05Scale\x12\"\n\x05share\x18\x01 \x01(\x0b\x32\x13.loadforge.v1.Share\"\x16\n\x04Stop\x12\x0e\n\x06reason\x18\x01 \x01(\t\"D\n\tHeartbeat\x12\x13\n\x0b\x63pu_percent\x18\x01 \x01(\x01\x12\x11\n\trss_bytes\x18\x02 \x01(\x04\x12\x0f\n\x07unix_ms\x18\x03 \x01(\x04\"-\n\x0bWorkerError\x12\x0f\n\x07message\x18\x01 \x01(\t\x12\r\n\x05\x66\x61tal\x18\x02 \x01(\x08\",\n\x04\x44one\x12$\n\x04last\x18\x01 \x01(\x0b\x32\x16.loadforge.v1.Snapshot\"\xe7\x01\n\rWorkerMessage\x12$\n\x05hello\x18\x01 \x01(\x0b\x32\x13.loadforge.v1.HelloH\x00\x12*\n\x08snapshot\x18\x02 \x01(\x0b\x32\x16.loadforge.v1.SnapshotH\x00\x12,\n\theartbeat\x18\x03 \x01(\x0b\x32\x17.loadforge.v1.HeartbeatH\x00\x12*\n\x05\x65rror\x18\x04 \x01(\x0b\x32\x19.loadforge.v1.WorkerErrorH\x00\x12\"\n\x04\x64one\x18\x05 \x01(\x0b\x32\x12.loadforge.v1.DoneH\x00\x42\x06\n\x04kind\"\x8c\x02\n\x11\x43ontrollerMessage\x12(\n\x07welcome\x18\x01 \x01(\x0b\x32\x15.loadforge.v1.WelcomeH\x00\x12&\n\x06reject\x18\x02 \x01(\x0b\x32\x14.loadforge.v1.RejectH\x00\x12%\n\x04plan\x18\x03 \x01(\x0b\x32\x15.loadforge.v1.RunPlanH\x00\x12$\n\x05scale\x18\x04 \x01(\x0b\x32\x13.loadforge.v1.ScaleH\x00\x12\"\n\x04stop\x18\x05 \x01(\x0b\x32\x12.loadforge.v1.StopH\x00\x12,\n\theartbeat\x18\x06 \x01(\x0b\x32\x17.loadforge.v1.HeartbeatH\x00\x42\x06\n\x04kind*Q\n\x0fProtocolVersion\x12 \n\x1cPROTOCOL_VERSION_UNSPECIFIED\x10\x00\x12\x1c\n\x18PROTOCOL_VERSION_CURRENT\x10\x01\x32Y\n\nController\x12K\n\x07\x43onnect\x12\x1b.loadforge.v1.WorkerMessage\x1a\x1f.loadforge.v1.ControllerMessage(\x01\x30\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,8 +35,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_SHARE_FIXEDCOUNTSENTRY']._loaded_options = None
   _globals['_SHARE_FIXEDCOUNTSENTRY']._serialized_options = b'8\001'
-  _globals['_PROTOCOLVERSION']._serialized_start=1359
-  _globals['_PROTOCOLVERSION']._serialized_end=1440
+  _globals['_PROTOCOLVERSION']._serialized_start=1381
+  _globals['_PROTOCOLVERSION']._serialized_end=1462
   _globals['_HELLO']._serialized_start=99
   _globals['_HELLO']._serialized_end=231
   _globals['_WELCOME']._serialized_start=233
@@ -44,25 +44,25 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_REJECT']._serialized_start=267
   _globals['_REJECT']._serialized_end=291
   _globals['_SHARE']._serialized_start=294
-  _globals['_SHARE']._serialized_end=523
-  _globals['_SHARE_FIXEDCOUNTSENTRY']._serialized_start=473
-  _globals['_SHARE_FIXEDCOUNTSENTRY']._serialized_end=523
-  _globals['_RUNPLAN']._serialized_start=525
-  _globals['_RUNPLAN']._serialized_end=620
-  _globals['_SCALE']._serialized_start=622
-  _globals['_SCALE']._serialized_end=665
-  _globals['_STOP']._serialized_start=667
-  _globals['_STOP']._serialized_end=689
-  _globals['_HEARTBEAT']._serialized_start=691
-  _globals['_HEARTBEAT']._serialized_end=759
-  _globals['_WORKERERROR']._serialized_start=761
-  _globals['_WORKERERROR']._serialized_end=806
-  _globals['_DONE']._serialized_start=808
-  _globals['_DONE']._serialized_end=852
-  _globals['_WORKERMESSAGE']._serialized_start=855
-  _globals['_WORKERMESSAGE']._serialized_end=1086
-  _globals['_CONTROLLERMESSAGE']._serialized_start=1089
-  _globals['_CONTROLLERMESSAGE']._serialized_end=1357
-  _globals['_CONTROLLER']._serialized_start=1442
-  _globals['_CONTROLLER']._serialized_end=1531
+  _globals['_SHARE']._serialized_end=545
+  _globals['_SHARE_FIXEDCOUNTSENTRY']._serialized_start=495
+  _globals['_SHARE_FIXEDCOUNTSENTRY']._serialized_end=545
+  _globals['_RUNPLAN']._serialized_start=547
+  _globals['_RUNPLAN']._serialized_end=642
+  _globals['_SCALE']._serialized_start=644
+  _globals['_SCALE']._serialized_end=687
+  _globals['_STOP']._serialized_start=689
+  _globals['_STOP']._serialized_end=711
+  _globals['_HEARTBEAT']._serialized_start=713
+  _globals['_HEARTBEAT']._serialized_end=781
+  _globals['_WORKERERROR']._serialized_start=783
+  _globals['_WORKERERROR']._serialized_end=828
+  _globals['_DONE']._serialized_start=830
+  _globals['_DONE']._serialized_end=874
+  _globals['_WORKERMESSAGE']._serialized_start=877
+  _globals['_WORKERMESSAGE']._serialized_end=1108
+  _globals['_CONTROLLERMESSAGE']._serialized_start=1111
+  _globals['_CONTROLLERMESSAGE']._serialized_end=1379
+  _globals['_CONTROLLER']._serialized_start=1464
+  _globals['_CONTROLLER']._serialized_end=1553
 # @@protoc_insertion_point(module_scope)

@@ -47,7 +47,7 @@ class Reject(_message.Message):
     def __init__(self, reason: _Optional[str] = ...) -> None: ...
 
 class Share(_message.Message):
-    __slots__ = ("users", "rate", "fixed_counts", "fraction", "iterations", "spawn_rate", "max_in_flight")
+    __slots__ = ("users", "rate", "fixed_counts", "fraction", "iterations", "spawn_rate", "max_in_flight", "class_offset")
     class FixedCountsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -62,6 +62,7 @@ class Share(_message.Message):
     ITERATIONS_FIELD_NUMBER: _ClassVar[int]
     SPAWN_RATE_FIELD_NUMBER: _ClassVar[int]
     MAX_IN_FLIGHT_FIELD_NUMBER: _ClassVar[int]
+    CLASS_OFFSET_FIELD_NUMBER: _ClassVar[int]
     users: int
     rate: float
     fixed_counts: _containers.ScalarMap[str, int]
@@ -69,7 +70,8 @@ class Share(_message.Message):
     iterations: int
     spawn_rate: float
     max_in_flight: int
-    def __init__(self, users: _Optional[int] = ..., rate: _Optional[float] = ..., fixed_counts: _Optional[_Mapping[str, int]] = ..., fraction: _Optional[float] = ..., iterations: _Optional[int] = ..., spawn_rate: _Optional[float] = ..., max_in_flight: _Optional[int] = ...) -> None: ...
+    class_offset: int
+    def __init__(self, users: _Optional[int] = ..., rate: _Optional[float] = ..., fixed_counts: _Optional[_Mapping[str, int]] = ..., fraction: _Optional[float] = ..., iterations: _Optional[int] = ..., spawn_rate: _Optional[float] = ..., max_in_flight: _Optional[int] = ..., class_offset: _Optional[int] = ...) -> None: ...
 
 class RunPlan(_message.Message):
     __slots__ = ("plan", "share", "run_id")

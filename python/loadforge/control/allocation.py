@@ -52,6 +52,7 @@ def shares(engine: plan_pb2.EnginePlan, capacities: Sequence[float]) -> list[con
             iterations=iterations[i],
             spawn_rate=profile.closed.spawn_rate * fractions[i],
             max_in_flight=in_flight[i],
+            class_offset=i,
         )
         for name, counts in fixed.items():
             share.fixed_counts[name] = counts[i]
@@ -74,6 +75,11 @@ def apply_share(engine: plan_pb2.EnginePlan, share: control_pb2.Share) -> plan_p
     for stage in profile.stages:
         scaled = stage.target * share.fraction
         stage.target = scaled if profile.HasField("open") else float(round(scaled))
+    if len(mine.users) > 1 and share.class_offset:
+        k = share.class_offset % len(mine.users)
+        rotated = [*mine.users[k:], *mine.users[:k]]
+        del mine.users[:]
+        mine.users.extend(rotated)
     for user in mine.users:
         if user.fixed_count:
             user.fixed_count = share.fixed_counts.get(user.name, 0)
