@@ -194,3 +194,37 @@ def test_a_call_the_engine_refuses_raises_in_its_task(tmp_path: Path) -> None:
     kinds = list(result.stats.exceptions)
     assert kinds and all("PlanError" in k and "x-bad" in k for k in kinds), kinds
     assert target.calls["SayHello"] == 0
+
+
+def test_run_cli_connections_flag_sets_connections_per_thread(tmp_path: Path) -> None:
+    """`loadforge run --connections N`: the engine opens N HTTP/2 connections per target
+    per runtime thread (the server counts its peers)."""
+    import os
+    import subprocess
+    import sys
+
+    path = _scenario(
+        tmp_path,
+        """
+        from helloworld_pb2 import HelloReply, HelloRequest
+        from loadforge import GrpcUser, constant, unary
+
+        class Greeter(GrpcUser):
+            wait_time = constant(0.01)
+            tasks = [unary("/helloworld.Greeter/SayHello", HelloRequest(name="x"), HelloReply)]
+        """,
+    )
+    peers = {}
+    for connections in (1, 3):
+        with GrpcTarget() as target:
+            done = subprocess.run(
+                [sys.executable, "-m", "loadforge", "run", str(path), "-H", target.url,
+                 "-u", "12", "-r", "100", "-t", "1s", "--processes", "1", "-q",
+                 "--connections", str(connections)],
+                capture_output=True, text=True, timeout=60,
+            )  # fmt: skip
+            assert done.returncode == 0, done.stderr
+            peers[connections] = len(target.peers)
+    threads = os.cpu_count() or 1
+    assert 1 <= peers[1] <= threads
+    assert peers[1] < peers[3] <= 3 * threads

@@ -33,6 +33,11 @@ def _load_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--timeout", type=float, dest="request_timeout", help="request timeout, s")
     g.add_argument("--stop-timeout", type=float, help="seconds in-flight requests may finish")
     g.add_argument(
+        "--connections",
+        type=int,
+        help="HTTP/2 and gRPC connections per target per engine thread (default 4)",
+    )
+    g.add_argument(
         "--require-target", action="store_true", help="exit 2 when the target does not answer"
     )
     t = p.add_argument_group("thresholds")
@@ -129,7 +134,7 @@ def _run_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     keys = (
         "users spawn_rate run_time host arrival_rate iterations stages profile tags exclude_tags "
         "connect_timeout request_timeout stop_timeout require_target thresholds json_path "
-        "csv_prefix csv_full_history html_path junit_path prometheus"
+        "csv_prefix csv_full_history html_path junit_path prometheus connections"
     ).split()
     kwargs = {k: getattr(args, k) for k in keys}
     kwargs["live"] = not args.quiet
