@@ -52,8 +52,10 @@ class Comparison:
 def comparisons(nginx: NginxServer, duration: int, workdir: Path) -> list[Comparison]:
     http, h2 = nginx.http_url, nginx.h2_url
 
-    def ours(tool: str, scenario: str, host: str, users: int = 50) -> Callable[[], Measurement]:
-        return lambda: run_scenario(tool, scenario, host, duration, users)
+    def ours(
+        tool: str, scenario: str, host: str, users: int = 50, extra: tuple[str, ...] = ()
+    ) -> Callable[[], Measurement]:
+        return lambda: run_scenario(tool, scenario, host, duration, users, extra)
 
     return [
         Comparison(
@@ -62,13 +64,19 @@ def comparisons(nginx: NginxServer, duration: int, workdir: Path) -> list[Compar
             ours("loadforge declarative GET", "http_get.py", http),
             1.0,
         ),
-        # h2load keeps 10 x 10 = 100 streams in flight; 100 loadforge users keep 100 too.
-        # One engine thread shares 4 h2c connections among its users (25 streams each),
-        # so h2load's own 4 x 25 layout is measured beside it.
+        # h2load keeps 10 x 10 = 100 streams in flight; 100 loadforge users on one engine
+        # thread with --connections 10 run the same layout. h2load's 4 x 25 (the engine's
+        # default of 4 connections per thread) is measured beside it for reference.
         Comparison(
             "http2",
             lambda: peers.h2load_get(h2, duration),
-            ours("loadforge declarative h2c GET, 100 users", "http2_get.py", h2, H2_USERS),
+            ours(
+                "loadforge declarative h2c GET, 100 users, 10 connections",
+                "http2_get.py",
+                h2,
+                H2_USERS,
+                ("--connections", "10"),
+            ),
             1.0,
         ),
         Comparison("http2", lambda: peers.h2load_get(h2, duration, conns=4, streams=25)),

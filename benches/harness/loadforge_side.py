@@ -24,7 +24,12 @@ def loadforge_command() -> list[str]:
 
 
 def run_scenario(
-    tool: str, scenario: str, host: str, duration_s: int, users: int = USERS
+    tool: str,
+    scenario: str,
+    host: str,
+    duration_s: int,
+    users: int = USERS,
+    extra: tuple[str, ...] = (),
 ) -> Measurement:
     """Run one bench scenario with `users` users (50) on one process pinned to the load CPU.
 
@@ -52,6 +57,7 @@ def run_scenario(
                 "-q",
                 "--json",
                 str(summary),
+                *extra,
             ]
         )
         result = run(cmd, duration_s + 60)
