@@ -197,7 +197,13 @@ class Worker:
             str(entry), host=plan.host or None, tags=plan.tags, exclude_tags=plan.exclude_tags
         )
         classes = {cls.__name__: cls for cls in scenario.user_classes}
-        runner = PythonRunner(self._engine, list(engine_plan.users), classes, host=plan.host)
+        runner = PythonRunner(
+            self._engine,
+            list(engine_plan.users),
+            classes,
+            host=plan.host,
+            limit_iterations=engine_plan.profile.iterations > 0,
+        )
         runner.attach(asyncio.get_running_loop())
         return runner
 

@@ -40,6 +40,10 @@ class _UserSlot:
         self.wake: asyncio.Future[None] | None = None
 
 
+def _always() -> bool:
+    return True
+
+
 class _PooledUser:
     """An open-model user instance, reused by one iteration at a time."""
 
@@ -74,6 +78,7 @@ class PythonRunner:
         *,
         host: str = "",
         seed: int | None = None,
+        limit_iterations: bool = True,
     ) -> None:
         self.engine = engine
         self._plan_users = list(plan_users)
@@ -88,7 +93,8 @@ class PythonRunner:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
         self._user_finished = engine.user_finished
-        self._take_iteration = engine.take_iteration
+        # Without an iteration limit, skip the per-task call into the engine.
+        self._take_iteration = engine.take_iteration if limit_iterations else _always
         self._iteration_finished = engine.iteration_finished
 
     # --- lifecycle ---------------------------------------------------------------------
