@@ -86,6 +86,7 @@ impl Engine {
             templates: Default::default(),
             t0: OnceLock::new(),
             stopping: AtomicBool::new(false),
+            closing: AtomicBool::new(false),
             users: Mutex::new(Vec::new()),
             target_users: AtomicU32::new(users),
             rate_bits: AtomicU64::new(f64::to_bits(rate)),
@@ -355,10 +356,15 @@ fn shutdown(shared: &Shared, timeout: Duration) {
     for (id, python, ctl) in users {
         crate::users::stop_user(shared, id, python, &ctl);
     }
+    // In-flight requests finish, and Python users finish their current task (their
+    // requests still go out), within the stop timeout.
     let deadline = Instant::now() + timeout;
-    while shared.active.load(Ordering::Acquire) > 0 && Instant::now() < deadline {
+    while (shared.active.load(Ordering::Acquire) > 0 || shared.python_users_left())
+        && Instant::now() < deadline
+    {
         std::thread::sleep(Duration::from_millis(2));
     }
+    shared.closing.store(true, Ordering::Release);
     for t in &shared.threads {
         t.shutdown();
     }

@@ -61,6 +61,10 @@ pub struct Shared {
     pub templates: TemplateCache,
     pub t0: OnceLock<Instant>,
     pub stopping: AtomicBool,
+    /// Set once the stop's grace period is over, just before the runtimes shut down:
+    /// from then on Python submissions are refused. (While only `stopping`, Python users
+    /// still finish their current task, requests included.)
+    pub closing: AtomicBool,
     /// Users of the closed model, oldest first; removed when they exit.
     pub users: Mutex<Vec<UserEntry>>,
     /// Target users (closed) set by the plan or `scale`.
@@ -89,6 +93,20 @@ pub struct Shared {
 impl Shared {
     pub fn stopping(&self) -> bool {
         self.stopping.load(Ordering::Acquire)
+    }
+
+    /// The runtimes are shutting down; no new work is accepted.
+    pub fn closing(&self) -> bool {
+        self.closing.load(Ordering::Acquire)
+    }
+
+    /// Python users that have not yet reported `user_finished`.
+    pub fn python_users_left(&self) -> bool {
+        self.users
+            .lock()
+            .expect("poisoned")
+            .iter()
+            .any(|u| u.python)
     }
 
     /// Claims one iteration against the plan's limit; false once the limit is reached.

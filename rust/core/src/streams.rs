@@ -209,7 +209,7 @@ pub fn open_stream(shared: &Arc<Shared>, thread_index: usize, sub: StreamSubmiss
         started: false,
         done: false,
     };
-    if shared.stopping() {
+    if shared.closing() {
         return Ok(()); // the guard answers with "cut off"
     }
     let active = ActiveGuard::new(shared);

@@ -161,7 +161,7 @@ fn prepare(
         grpc: tpl.protocol == crate::plan::Protocol::Grpc,
         done: false,
     };
-    if shared.stopping() {
+    if shared.closing() {
         return Ok(None); // the guard answers with "cut off"
     }
     let thread = shared.threads[thread_index].clone();
