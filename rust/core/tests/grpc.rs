@@ -11,7 +11,6 @@ use std::time::Duration;
 use bytes::{BufMut, Bytes, BytesMut};
 use common::*;
 use loadforge_core::proto;
-use tokio::net::TcpListener;
 
 fn frame(msg: &[u8]) -> Bytes {
     let mut b = BytesMut::new();
@@ -25,34 +24,21 @@ fn frame(msg: &[u8]) -> Bytes {
 /// over h2c or, with an acceptor, over TLS.
 fn grpc_server(tls: Option<tokio_rustls::TlsAcceptor>) -> (std::net::SocketAddr, Arc<AtomicU64>) {
     let hits = Arc::new(AtomicU64::new(0));
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let addr = listener.local_addr().unwrap();
     let h = hits.clone();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let listener = TcpListener::from_std(listener).unwrap();
-            loop {
-                let (stream, _) = listener.accept().await.unwrap();
-                let h = h.clone();
-                let tls = tls.clone();
-                tokio::spawn(async move {
-                    match tls {
-                        Some(acceptor) => {
-                            let Ok(stream) = acceptor.accept(stream).await else {
-                                return;
-                            };
-                            serve_grpc(stream, h).await
-                        }
-                        None => serve_grpc(stream, h).await,
-                    }
-                });
+    let addr = accept_loop(move |stream| {
+        let h = h.clone();
+        let tls = tls.clone();
+        async move {
+            match tls {
+                Some(acceptor) => {
+                    let Ok(stream) = acceptor.accept(stream).await else {
+                        return;
+                    };
+                    serve_grpc(stream, h).await
+                }
+                None => serve_grpc(stream, h).await,
             }
-        });
+        }
     });
     (addr, hits)
 }

@@ -11,7 +11,6 @@ use bytes::{BufMut, Bytes, BytesMut};
 use common::*;
 use loadforge_core::{proto, Engine, Event, StreamSubmission};
 use prost::Message;
-use tokio::net::TcpListener;
 
 const BURST: usize = 2000;
 
@@ -27,31 +26,18 @@ fn frame(msg: &[u8]) -> Bytes {
 /// chunk back as it comes; `/hang`: headers, then nothing. Keeps each `grpc-timeout`.
 fn stream_server() -> (std::net::SocketAddr, Arc<Mutex<Vec<String>>>) {
     let timeouts = Arc::new(Mutex::new(Vec::new()));
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let addr = listener.local_addr().unwrap();
     let seen = timeouts.clone();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let listener = TcpListener::from_std(listener).unwrap();
-            loop {
-                let (stream, _) = listener.accept().await.unwrap();
-                let seen = seen.clone();
-                tokio::spawn(async move {
-                    let mut conn = h2::server::handshake(stream).await.unwrap();
-                    while let Some(Ok((req, respond))) = conn.accept().await {
-                        if let Some(t) = req.headers().get("grpc-timeout") {
-                            seen.lock().unwrap().push(t.to_str().unwrap().to_owned());
-                        }
-                        tokio::spawn(answer(req, respond));
-                    }
-                });
+    let addr = accept_loop(move |stream| {
+        let seen = seen.clone();
+        async move {
+            let mut conn = h2::server::handshake(stream).await.unwrap();
+            while let Some(Ok((req, respond))) = conn.accept().await {
+                if let Some(t) = req.headers().get("grpc-timeout") {
+                    seen.lock().unwrap().push(t.to_str().unwrap().to_owned());
+                }
+                tokio::spawn(answer(req, respond));
             }
-        });
+        }
     });
     (addr, timeouts)
 }

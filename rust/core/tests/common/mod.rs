@@ -131,17 +131,17 @@ pub enum Conn {
     Tls(Box<tokio_rustls::server::TlsStream<tokio::net::TcpStream>>),
 }
 
-fn serve<A, Fut>(accept: A, scheme: &'static str) -> Server
+/// Listens on a free loopback port and runs `on_conn` for every accepted connection, on a
+/// current-thread runtime of a thread of its own (so the server does not share the
+/// engine's runtimes or die with a test's runtime).
+pub fn accept_loop<F, Fut>(on_conn: F) -> SocketAddr
 where
-    A: Fn(tokio::net::TcpStream) -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = Option<(Conn, Proto)>> + Send + 'static,
+    F: Fn(tokio::net::TcpStream) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
 {
-    let hits = Arc::new(AtomicU64::new(0));
-    let h2_hits = Arc::new(AtomicU64::new(0));
     let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     std_listener.set_nonblocking(true).unwrap();
     let addr = std_listener.local_addr().unwrap();
-    let (h, h2) = (hits.clone(), h2_hits.clone());
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -151,21 +151,34 @@ where
             let listener = TcpListener::from_std(std_listener).unwrap();
             loop {
                 let (stream, _) = listener.accept().await.unwrap();
-                let (h, h2) = (h.clone(), h2.clone());
-                let setup = accept(stream);
-                tokio::spawn(async move {
-                    let Some((conn, proto)) = setup.await else {
-                        return;
-                    };
-                    let svc =
-                        hyper::service::service_fn(move |req| route(req, h.clone(), h2.clone()));
-                    match conn {
-                        Conn::Plain(s) => serve_conn(TokioIo::new(s), proto, svc).await,
-                        Conn::Tls(s) => serve_conn(TokioIo::new(s), proto, svc).await,
-                    }
-                });
+                tokio::spawn(on_conn(stream));
             }
         });
+    });
+    addr
+}
+
+fn serve<A, Fut>(accept: A, scheme: &'static str) -> Server
+where
+    A: Fn(tokio::net::TcpStream) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Option<(Conn, Proto)>> + Send + 'static,
+{
+    let hits = Arc::new(AtomicU64::new(0));
+    let h2_hits = Arc::new(AtomicU64::new(0));
+    let (h, h2) = (hits.clone(), h2_hits.clone());
+    let addr = accept_loop(move |stream| {
+        let (h, h2) = (h.clone(), h2.clone());
+        let setup = accept(stream);
+        async move {
+            let Some((conn, proto)) = setup.await else {
+                return;
+            };
+            let svc = hyper::service::service_fn(move |req| route(req, h.clone(), h2.clone()));
+            match conn {
+                Conn::Plain(s) => serve_conn(TokioIo::new(s), proto, svc).await,
+                Conn::Tls(s) => serve_conn(TokioIo::new(s), proto, svc).await,
+            }
+        }
     });
     Server {
         addr,
@@ -206,72 +219,59 @@ where
     F: Fn(&[u8]) -> RawReply + Send + Sync + 'static,
 {
     let hits = Arc::new(AtomicU64::new(0));
-    let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    std_listener.set_nonblocking(true).unwrap();
-    let addr = std_listener.local_addr().unwrap();
     let h = hits.clone();
     let handler = Arc::new(handler);
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let listener = TcpListener::from_std(std_listener).unwrap();
+    let addr = accept_loop(move |mut stream| {
+        let h = h.clone();
+        let handler = handler.clone();
+        async move {
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
             loop {
-                let (mut stream, _) = listener.accept().await.unwrap();
-                let h = h.clone();
-                let handler = handler.clone();
-                tokio::spawn(async move {
-                    let mut buf = Vec::new();
-                    let mut chunk = [0u8; 4096];
-                    loop {
-                        let n = match stream.read(&mut chunk).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => n,
-                        };
-                        buf.extend_from_slice(&chunk[..n]);
-                        while let Some(end) = find(&buf, b"\r\n\r\n") {
-                            let head: Vec<u8> = buf.drain(..end + 4).collect();
-                            h.fetch_add(1, Ordering::SeqCst);
-                            match handler(&head) {
-                                RawReply::Bytes(b) => {
-                                    if stream.write_all(&b).await.is_err() {
-                                        return;
-                                    }
-                                }
-                                RawReply::BytesThenClose(b) => {
-                                    let _ = stream.write_all(&b).await;
-                                    return;
-                                }
-                                RawReply::BytesThenIdleClose(b, idle) => {
-                                    if stream.write_all(&b).await.is_err() {
-                                        return;
-                                    }
-                                    // Like a keep-alive timeout: close quietly if no
-                                    // next request arrives in time.
-                                    let mut more = [0u8; 4096];
-                                    match tokio::time::timeout(idle, stream.read(&mut more)).await {
-                                        Ok(Ok(n)) if n > 0 => buf.extend_from_slice(&more[..n]),
-                                        _ => return,
-                                    }
-                                }
-                                RawReply::Reset => {
-                                    let std = stream.into_std().unwrap();
-                                    let sock = socket_linger_zero(std);
-                                    drop(sock);
-                                    return;
-                                }
-                                RawReply::Never => {
-                                    tokio::time::sleep(Duration::from_secs(3600)).await;
-                                    return;
-                                }
+                let n = match stream.read(&mut chunk).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => n,
+                };
+                buf.extend_from_slice(&chunk[..n]);
+                while let Some(end) = find(&buf, b"\r\n\r\n") {
+                    let head: Vec<u8> = buf.drain(..end + 4).collect();
+                    h.fetch_add(1, Ordering::SeqCst);
+                    match handler(&head) {
+                        RawReply::Bytes(b) => {
+                            if stream.write_all(&b).await.is_err() {
+                                return;
                             }
                         }
+                        RawReply::BytesThenClose(b) => {
+                            let _ = stream.write_all(&b).await;
+                            return;
+                        }
+                        RawReply::BytesThenIdleClose(b, idle) => {
+                            if stream.write_all(&b).await.is_err() {
+                                return;
+                            }
+                            // Like a keep-alive timeout: close quietly if no
+                            // next request arrives in time.
+                            let mut more = [0u8; 4096];
+                            match tokio::time::timeout(idle, stream.read(&mut more)).await {
+                                Ok(Ok(n)) if n > 0 => buf.extend_from_slice(&more[..n]),
+                                _ => return,
+                            }
+                        }
+                        RawReply::Reset => {
+                            let std = stream.into_std().unwrap();
+                            let sock = socket_linger_zero(std);
+                            drop(sock);
+                            return;
+                        }
+                        RawReply::Never => {
+                            tokio::time::sleep(Duration::from_secs(3600)).await;
+                            return;
+                        }
                     }
-                });
+                }
             }
-        });
+        }
     });
     Server {
         addr,
