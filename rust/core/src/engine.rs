@@ -74,7 +74,8 @@ impl Engine {
                 max_in_flight,
             } => (0, rate, max_in_flight),
         };
-        let events = EventQueue::new().map_err(|e| Error::Engine(format!("eventfd: {e}")))?;
+        let events =
+            Arc::new(EventQueue::new().map_err(|e| Error::Engine(format!("eventfd: {e}")))?);
         let shared = Shared {
             plan: compiled,
             targets,
@@ -117,7 +118,7 @@ impl Engine {
             return Err(Error::Engine("engine already started".into()));
         }
         for t in &self.shared.threads {
-            t.start()?;
+            t.start(self.shared.events.clone())?;
         }
         let _ = self.shared.t0.set(Instant::now());
         *self.last_snapshot_ms.lock().expect("poisoned") = snapshot::now_ms();

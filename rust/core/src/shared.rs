@@ -54,7 +54,7 @@ pub struct Shared {
     pub endpoints: EndpointTable,
     pub net: Net,
     pub threads: Vec<Arc<ThreadCtx>>,
-    pub events: EventQueue,
+    pub events: Arc<EventQueue>,
     /// Streaming gRPC calls of Python tasks that are still open.
     pub streams: StreamTable,
     /// Compiled templates of Python-task requests, reused across calls.

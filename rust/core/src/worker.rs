@@ -1,13 +1,14 @@
 //! Runtime threads: one `current_thread` tokio runtime per thread, each with its own
 //! recorder, idle sessions and HTTP/2 connections.
 
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::JoinHandle;
 
 use tokio::runtime::Handle;
 use tokio::sync::oneshot;
 
 use crate::error::{Error, Result};
+use crate::events::EventQueue;
 use crate::recorder::Recorder;
 use crate::session::{H2Pool, Session};
 
@@ -45,15 +46,19 @@ impl ThreadCtx {
     }
 
     /// Starts the runtime thread.
-    pub fn start(&self) -> Result<()> {
+    /// Events its tasks push wake Python when the thread goes idle (see `events`).
+    pub fn start(&self, events: Arc<EventQueue>) -> Result<()> {
         let (handle_tx, handle_rx) = std::sync::mpsc::channel();
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let join = std::thread::Builder::new()
             .name(format!("loadforge-rt-{}", self.index))
             .spawn(move || {
                 tighten_timer_slack();
+                crate::events::defer_signals_on_this_thread(true);
+                let on_park = events.clone();
                 let rt = match tokio::runtime::Builder::new_current_thread()
                     .enable_all()
+                    .on_thread_park(move || on_park.signal_pending())
                     .build()
                 {
                     Ok(rt) => rt,
@@ -67,8 +72,10 @@ impl ThreadCtx {
                     let _ = stop_rx.await;
                 });
                 // Dropping the runtime drops the tasks still running; their guards count
-                // the requests they cut off.
+                // the requests they cut off, and now signal what they push at once.
+                crate::events::defer_signals_on_this_thread(false);
                 drop(rt);
+                events.signal_pending();
             })
             .map_err(|e| Error::Engine(format!("cannot start runtime thread: {e}")))?;
         let handle = handle_rx
