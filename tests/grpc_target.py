@@ -22,14 +22,16 @@ from _proto import echo_pb2, echo_pb2_grpc, helloworld_pb2, helloworld_pb2_grpc
 class GrpcTarget:
     """`with GrpcTarget() as t: ... t.url` (`http://127.0.0.1:PORT`), `t.calls`, `t.metadata`."""
 
-    def __init__(self, *, reflection: bool = False) -> None:
+    def __init__(
+        self, *, reflection: bool = False, options: list[tuple[str, Any]] | None = None
+    ) -> None:
         self.calls: collections.Counter[str] = collections.Counter()
         self.streamed = 0  # messages sent on server streams
         self.metadata: list[dict[str, str]] = []
         self.deadlines: list[float | None] = []  # seconds left when SayHello began
         self.peers: set[str] = set()  # client addresses: one per connection
         self._lock = threading.Lock()
-        self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=32))
+        self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=32), options=options)
         helloworld_pb2_grpc.add_GreeterServicer_to_server(_Greeter(self), self._server)
         echo_pb2_grpc.add_EchoServicer_to_server(_Echo(self), self._server)
         if reflection:

@@ -4,6 +4,8 @@
 
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
+
 use crate::net::{Keep, RequestError, Response};
 use crate::plan::{Protocol, Template};
 use crate::recorder::{ErrorKind, Sample};
@@ -73,13 +75,15 @@ impl Drop for CutOffGuard<'_> {
     }
 }
 
-/// Runs `tpl` on `session` and records the result.
+/// Runs `tpl` on `session` and records the result. `body` (HTTP/2 and gRPC, framed)
+/// replaces the template's: requests from Python reuse a cached template for the head.
 pub async fn execute(
     net: &Net,
     thread: &ThreadCtx,
     session: &mut Session,
     tpl: &Template,
     call: Call,
+    body: Option<&Bytes>,
 ) -> Outcome {
     let start = Instant::now();
     let mut guard = CutOffGuard {
@@ -94,7 +98,7 @@ pub async fn execute(
         body: call.keep.body || tpl.keep_body,
         headers: call.keep.headers,
     };
-    let send = session.send(net, &thread.h2, tpl, keep);
+    let send = session.send(net, &thread.h2, tpl, body, keep);
     let result = match call.timeout {
         Some(limit) => match tokio::time::timeout(limit, send).await {
             Ok(r) => r,
@@ -111,7 +115,7 @@ pub async fn execute(
     if call.record {
         let bytes_sent = match tpl.protocol {
             Protocol::Http1 => tpl.h1_bytes.len() as u64,
-            _ => tpl.body.len() as u64,
+            _ => body.unwrap_or(&tpl.body).len() as u64,
         };
         match &result {
             Ok(resp) => {

@@ -187,7 +187,7 @@ fn launch(
                 record: true,
                 timeout: shared.plan.request_timeout,
             };
-            let outcome = execute(&shared.net, &th, &mut session, &tpl, call).await;
+            let outcome = execute(&shared.net, &th, &mut session, &tpl, call, None).await;
             drop(outcome);
             th.recorder.lock().expect("poisoned").iterations += 1;
             let next = if shared.stopping() {

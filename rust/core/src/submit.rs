@@ -14,7 +14,7 @@ use crate::net::Keep;
 use crate::plan::{template, Model, Template};
 use crate::proto;
 use crate::shared::{ActiveGuard, Shared};
-use crate::template_cache::{with_body, TemplateKey};
+use crate::template_cache::TemplateKey;
 use crate::worker::ThreadCtx;
 
 /// One request from Python.
@@ -147,13 +147,19 @@ fn prepare(
         timeout,
     };
     // An HTTP/1.1 body is baked into the request bytes: such requests compile each time.
-    let tpl = if sub.protocol == proto::Protocol::Http1 as i32 && !sub.body.is_empty() {
-        compile(shared, &key, sub.body)?
+    // HTTP/2 and gRPC send the body apart from the head: a cached template and this body.
+    let (tpl, body) = if sub.protocol == proto::Protocol::Http1 as i32 && !sub.body.is_empty() {
+        (compile(shared, &key, sub.body)?, None)
     } else {
         let base = shared
             .templates
             .get_or_compile(key, |k| compile(shared, k, Vec::new()))?;
-        with_body(&base, &sub.body).expect("only bodies sent apart from the head reach here")
+        let body = match base.protocol {
+            crate::plan::Protocol::Grpc => Some(template::grpc_frame(&sub.body)),
+            crate::plan::Protocol::Http2 => Some(Bytes::from(sub.body)),
+            crate::plan::Protocol::Http1 => None,
+        };
+        (base, body)
     };
     let guard = CompletionGuard {
         shared: shared.clone(),
@@ -188,7 +194,15 @@ fn prepare(
         let mut guard = guard;
         let _active = active;
         let mut session = thread.take_session();
-        let outcome = execute(&shared2.net, &thread, &mut session, &tpl, call).await;
+        let outcome = execute(
+            &shared2.net,
+            &thread,
+            &mut session,
+            &tpl,
+            call,
+            body.as_ref(),
+        )
+        .await;
         thread.put_session(session);
         let elapsed_us = outcome.elapsed.as_micros() as u64;
         let event = match outcome.result {

@@ -6,9 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use bytes::Bytes;
-
-use crate::plan::{template, Protocol, Template};
+use crate::plan::Template;
 
 /// Distinct request shapes kept; beyond this (URLs with ids in them) the cache starts over.
 const MAX_ENTRIES: usize = 4096;
@@ -51,22 +49,5 @@ impl TemplateCache {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<TemplateKey, Arc<Template>>> {
         self.entries.lock().expect("template cache poisoned")
-    }
-}
-
-/// `base` with another body, when the body is all that differs: gRPC and HTTP/2 send the
-/// body apart from the head; HTTP/1.1 bakes it into `h1_bytes`, so only empty bodies reuse.
-pub fn with_body(base: &Arc<Template>, body: &[u8]) -> Option<Arc<Template>> {
-    match base.protocol {
-        Protocol::Grpc => Some(Arc::new(Template {
-            body: template::grpc_frame(body),
-            ..base.as_ref().clone()
-        })),
-        Protocol::Http2 => Some(Arc::new(Template {
-            body: Bytes::copy_from_slice(body),
-            ..base.as_ref().clone()
-        })),
-        Protocol::Http1 if body.is_empty() && base.body.is_empty() => Some(base.clone()),
-        Protocol::Http1 => None,
     }
 }

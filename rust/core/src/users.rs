@@ -80,7 +80,7 @@ async fn run_one(
     tpl: &Template,
     call: Call,
 ) {
-    let outcome = execute(&shared.net, thread, session, tpl, call).await;
+    let outcome = execute(&shared.net, thread, session, tpl, call, None).await;
     if outcome.result.is_err() && outcome.elapsed < Duration::from_millis(1) {
         // A failure that cost nothing (e.g. connection refused) must not starve the
         // thread's other tasks.

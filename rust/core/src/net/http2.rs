@@ -141,7 +141,7 @@ pub(crate) fn status_from(map: &http::HeaderMap) -> Option<(u32, String)> {
 }
 
 /// The first message's payload and the number of complete messages in `body`.
-fn deframe(body: &Bytes) -> (Bytes, u64) {
+pub(crate) fn deframe(body: &Bytes) -> (Bytes, u64) {
     let mut rest = body.clone();
     let mut first = None;
     let mut count = 0;
@@ -159,7 +159,7 @@ fn deframe(body: &Bytes) -> (Bytes, u64) {
 }
 
 /// grpc-message is percent-encoded.
-fn percent_decode(s: &str) -> String {
+pub(crate) fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

@@ -2,6 +2,8 @@
 
 pub mod connect;
 pub mod grpc_stream;
+pub mod h2conn;
+pub mod hpack;
 pub mod http1;
 pub mod http2;
 pub mod stream;

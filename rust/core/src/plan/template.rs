@@ -51,6 +51,11 @@ pub struct Template {
     pub uri: http::Uri,
     /// Headers for HTTP/2 (no connection-specific ones).
     pub h2_headers: http::HeaderMap,
+    /// The HTTP/2 request header block (pseudo-headers and `h2_headers`) as HPACK
+    /// literals (`net::h2conn`), and an id unique to this template that connections key
+    /// their indexed encoding of it by.
+    pub h2_block: Bytes,
+    pub h2_id: u64,
     /// Request body as sent (gRPC: already framed).
     pub body: Bytes,
     /// The whole HTTP/1.1 request: head and body.
@@ -60,6 +65,8 @@ pub struct Template {
     /// HEAD responses carry no body even with a Content-Length.
     pub is_head: bool,
 }
+
+static NEXT_TEMPLATE_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 /// Compiles `tpl`; errors name the request.
 pub fn compile(
@@ -125,6 +132,7 @@ pub fn compile(
     } else {
         method.as_str()
     };
+    let h2_block = crate::net::h2conn::encode_request_block(&method, &uri, &h2_headers);
     Ok(Arc::new(Template {
         endpoint: endpoints.intern(endpoint_method, name),
         protocol,
@@ -133,6 +141,8 @@ pub fn compile(
         method,
         uri,
         h2_headers,
+        h2_block,
+        h2_id: NEXT_TEMPLATE_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         body,
         h1_bytes,
         keep_body: tpl.keep_body || check.needs_body(),
