@@ -795,7 +795,7 @@ impl Driver {
     }
 
     fn on_settings(&mut self, g: &mut Inner, payload: &[u8]) -> Result<(), ConnError> {
-        if payload.len() % 6 != 0 {
+        if !payload.len().is_multiple_of(6) {
             return Err(ConnError::protocol("malformed SETTINGS"));
         }
         for entry in payload.chunks_exact(6) {
