@@ -27,7 +27,8 @@ pub enum Event {
     Completed {
         token: u64,
         status: u16,
-        headers: Vec<(String, String)>,
+        /// `name: value\r\n` lines (`net::HeaderBlock`).
+        headers: Vec<u8>,
         body: Bytes,
         elapsed_us: u64,
         error_kind: String,
@@ -39,8 +40,8 @@ pub enum Event {
     StreamEnded {
         token: u64,
         status: u16,
-        /// Response headers and trailers.
-        headers: Vec<(String, String)>,
+        /// Response headers and trailers, `name: value\r\n` lines.
+        headers: Vec<u8>,
         elapsed_us: u64,
         /// Time to the first message (0: none arrived).
         first_message_us: u64,

@@ -93,7 +93,7 @@ struct Progress {
 /// The outcome of a call that got an answer.
 struct Answer {
     status: u16,
-    headers: Vec<(String, String)>,
+    headers: crate::net::HeaderBlock,
     grpc_status: Option<(u32, String)>,
 }
 

@@ -99,7 +99,6 @@ impl PyEngine {
     fn take_events<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         let events = self.inner.take_events();
         let list = PyList::empty(py);
-        let mut block = Vec::new();
         for event in events {
             let tuple: Bound<'py, PyTuple> = match event {
                 Event::Completed {
@@ -114,7 +113,7 @@ impl PyEngine {
                     0u8,
                     token,
                     status,
-                    header_block(py, &headers, &mut block),
+                    PyBytes::new(py, &headers),
                     PyBytes::new(py, &body),
                     elapsed_us,
                     error_kind,
@@ -324,22 +323,4 @@ impl PyEngine {
             self.inner.users()
         )
     }
-}
-
-/// A response's headers as one `bytes` of `name: value\r\n` lines, which Python splits
-/// only if a task looks at them: one object per response instead of a list of tuples of
-/// strings (two strings and a tuple per header, on the event loop's thread).
-fn header_block<'py>(
-    py: Python<'py>,
-    headers: &[(String, String)],
-    block: &mut Vec<u8>,
-) -> Bound<'py, PyBytes> {
-    block.clear();
-    for (name, value) in headers {
-        block.extend_from_slice(name.as_bytes());
-        block.extend_from_slice(b": ");
-        block.extend_from_slice(value.as_bytes());
-        block.extend_from_slice(b"\r\n");
-    }
-    PyBytes::new(py, block)
 }

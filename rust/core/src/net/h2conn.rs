@@ -34,7 +34,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use super::hpack;
 use super::http2::{deframe, percent_decode};
 use super::stream::Stream;
-use super::{Keep, RequestError, Response};
+use super::{push_header, HeaderBlock, Keep, RequestError, Response};
 use crate::plan::{Protocol, Template};
 use crate::recorder::ErrorKind;
 
@@ -111,7 +111,7 @@ struct StreamState {
     grpc: bool,
     status: u16,
     got_head: bool,
-    headers: Vec<(String, String)>,
+    headers: HeaderBlock,
     grpc_status: Option<(u32, String)>,
     body: BytesMut,
     received: u64,
@@ -751,10 +751,7 @@ impl Driver {
                     }
                 }
                 if stream.keep.headers {
-                    stream.headers.push((
-                        String::from_utf8_lossy(name).into_owned(),
-                        String::from_utf8_lossy(value).into_owned(),
-                    ));
+                    push_header(&mut stream.headers, name, value);
                 }
             })
             .map_err(|e| ConnError(ErrorKind::Protocol, format!("HTTP/2: HPACK: {}", e.0)))?;

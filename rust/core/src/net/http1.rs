@@ -6,7 +6,7 @@ use bytes::{Buf, Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::stream::Stream;
-use super::{Keep, RequestError, Response};
+use super::{push_header, HeaderBlock, Keep, RequestError, Response};
 use crate::recorder::ErrorKind;
 
 const READ_CHUNK: usize = 16 * 1024;
@@ -34,7 +34,7 @@ struct Head {
     status: u16,
     framing: BodyFraming,
     close: bool,
-    headers: Vec<(String, String)>,
+    headers: HeaderBlock,
 }
 
 impl Http1Conn {
@@ -256,7 +256,7 @@ fn interpret(resp: &httparse::Response<'_, '_>, keep_headers: bool) -> Result<He
     let status = resp.code.unwrap_or(0);
     let mut framing = BodyFraming::UntilClose;
     let mut close = resp.version == Some(0);
-    let mut headers = Vec::new();
+    let mut headers = HeaderBlock::new();
     for h in resp.headers.iter() {
         let name = h.name;
         if name.eq_ignore_ascii_case("content-length") {
@@ -282,10 +282,7 @@ fn interpret(resp: &httparse::Response<'_, '_>, keep_headers: bool) -> Result<He
             }
         }
         if keep_headers {
-            headers.push((
-                name.to_ascii_lowercase(),
-                String::from_utf8_lossy(h.value).into_owned(),
-            ));
+            push_header(&mut headers, name.as_bytes(), h.value);
         }
     }
     Ok(Head {

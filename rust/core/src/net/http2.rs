@@ -6,7 +6,7 @@ use bytes::{Buf, Bytes, BytesMut};
 use h2::client::SendRequest;
 
 use super::stream::Stream;
-use super::{Keep, RequestError, Response};
+use super::{push_header, HeaderBlock, Keep, RequestError, Response};
 use crate::plan::{Protocol, Template};
 use crate::recorder::ErrorKind;
 
@@ -74,7 +74,7 @@ pub async fn exchange_request(
     let response = response.await.map_err(h2_error)?;
     let (parts, mut recv) = response.into_parts();
     let status = parts.status.as_u16();
-    let mut headers = Vec::new();
+    let mut headers = HeaderBlock::new();
     let mut grpc_status = grpc.then(|| status_from(&parts.headers)).flatten();
     if keep.headers {
         push_headers(&mut headers, &parts.headers);
@@ -121,12 +121,9 @@ pub async fn exchange_request(
     })
 }
 
-pub(crate) fn push_headers(out: &mut Vec<(String, String)>, map: &http::HeaderMap) {
+pub(crate) fn push_headers(out: &mut HeaderBlock, map: &http::HeaderMap) {
     for (k, v) in map {
-        out.push((
-            k.as_str().to_owned(),
-            String::from_utf8_lossy(v.as_bytes()).into_owned(),
-        ));
+        push_header(out, k.as_str().as_bytes(), v.as_bytes());
     }
 }
 

@@ -83,12 +83,25 @@ pub struct Keep {
     pub headers: bool,
 }
 
+/// Response headers as one block of `name: value\r\n` lines (names lowercase), the form
+/// Python receives them in: one buffer per response instead of two strings per header.
+pub type HeaderBlock = Vec<u8>;
+
+/// Appends one header line to a block.
+pub fn push_header(block: &mut HeaderBlock, name: &[u8], value: &[u8]) {
+    block.reserve(name.len() + value.len() + 4);
+    block.extend(name.iter().map(u8::to_ascii_lowercase));
+    block.extend_from_slice(b": ");
+    block.extend_from_slice(value);
+    block.extend_from_slice(b"\r\n");
+}
+
 /// A response, with only what was asked for kept.
 #[derive(Debug, Default)]
 pub struct Response {
     pub status: u16,
     /// Response headers (and gRPC trailers), when kept.
-    pub headers: Vec<(String, String)>,
+    pub headers: HeaderBlock,
     /// Body (gRPC: the first message, unframed), when kept.
     pub body: Bytes,
     /// Bytes received for this response, head included where the protocol shows it.
