@@ -35,6 +35,7 @@ class Dispatcher:
     """
 
     __slots__ = (
+        "_call_soon",
         "_fd",
         "_on_iteration",
         "_on_start_user",
@@ -63,13 +64,15 @@ class Dispatcher:
         self.pending: dict[int, Pending] = {}
         # Open streaming gRPC calls by token (GrpcStream: feed/finish/abort).
         self.streams: dict[int, Any] = {}
-        # Requests queued by `submit_later`, handed to the engine together by `flush`.
+        # Requests queued by `submit_later` (or appended by clients, which then call
+        # `flush_soon` for the first), handed to the engine together by `flush`.
         self.outbox: list[tuple[Any, ...]] = []
         # Tokens only need to be unique among requests in flight of this engine.
         self.next_token: Callable[[], int] = itertools.count(1).__next__
         # Batches handled so far; the runner compares it to see whether a task yielded.
         self.wakeups = 0
         self._take_events = engine.take_events
+        self._call_soon = loop.call_soon
         self._on_start_user = on_start_user
         self._on_stop_user = on_stop_user
         self._on_iteration = on_iteration
@@ -86,10 +89,11 @@ class Dispatcher:
         if self._fd is not None:
             self.loop.remove_reader(self._fd)
             self._fd = None
-        self.outbox = []
-        pending = self.pending
-        self.pending = {}
-        for future, _, _, _ in pending.values():
+        self.outbox.clear()
+        # The same dict object stays: clients hold a reference to it.
+        waiting = list(self.pending.values())
+        self.pending.clear()
+        for future, _, _, _ in waiting:
             future.cancel()
         streams = self.streams
         self.streams = {}
@@ -106,14 +110,20 @@ class Dispatcher:
         outbox = self.outbox
         outbox.append(item)
         if len(outbox) == 1:
-            self.loop.call_soon(self.flush)
+            self._call_soon(self.flush)
+
+    def flush_soon(self) -> None:
+        """Call `flush` at the end of this loop iteration (after the first item is queued)."""
+        self._call_soon(self.flush)
 
     def flush(self) -> None:
         """Hand the queued requests to the engine; a request it refuses fails its task."""
-        items = self.outbox
-        if not items:
+        outbox = self.outbox
+        if not outbox:
             return
-        self.outbox = []
+        # The same list object stays: clients append to it directly.
+        items = outbox.copy()
+        outbox.clear()
         try:
             errors = self.engine.submit_batch(items)
         except Exception as exc:
@@ -134,14 +144,13 @@ class Dispatcher:
         pending = self.pending
         pop = pending.pop
         for event in events:
-            if event[0] == EVENT_COMPLETED:
+            if event[0] == 0:  # EVENT_COMPLETED, the common case first
                 waiter = pop(event[1], None)
-                if waiter is None:
-                    continue
-                future, response_class, method, url = waiter
-                # A cancelled task leaves its future done; the answer is dropped.
-                if not future.done():
-                    future.set_result(response_class(event, method, url))
+                if waiter is not None:
+                    future = waiter[0]
+                    # A cancelled task leaves its future done; the answer is dropped.
+                    if not future.done():
+                        future.set_result(waiter[1](event, waiter[2], waiter[3]))
             elif event[0] == EVENT_MESSAGES:
                 stream = self.streams.get(event[1])
                 if stream is not None:

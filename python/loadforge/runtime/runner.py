@@ -227,9 +227,12 @@ class PythonRunner:
     async def _task_loop(
         self, spec: UserSpec, user: Any, bound: list[BoundTask], slot: _UserSlot
     ) -> None:
-        pick = spec.picker(bound, self._rng)
         dispatcher = self._dispatcher
         assert dispatcher is not None and self._loop is not None
+        if len(bound) == 1 and spec.no_wait:
+            await self._busy_loop(bound[0], dispatcher, slot)
+            return
+        pick = spec.picker(bound, self._rng)
         clock = self._loop.time
         wait, no_wait, paced = spec.wait, spec.no_wait, spec.paced
         count = self._exceptions.add
@@ -261,6 +264,27 @@ class PythonRunner:
                     continue
             if dispatcher.wakeups == wakeups:
                 # The task never waited on the engine: let the loop breathe.
+                await asyncio.sleep(0)
+
+    async def _busy_loop(self, task: BoundTask, dispatcher: Dispatcher, slot: _UserSlot) -> None:
+        # `_task_loop` for the common benchmark shape: one task, no wait time.
+        name, run = task
+        count = self._exceptions.add
+        take_iteration = self._take_iteration
+        limited = take_iteration is not _always
+        while not slot.stopping:
+            if limited and not take_iteration():
+                return
+            wakeups = dispatcher.wakeups
+            try:
+                await run()
+            except asyncio.CancelledError:
+                raise
+            except StopUser:
+                return
+            except Exception as exc:
+                count(name, exc)
+            if dispatcher.wakeups == wakeups:
                 await asyncio.sleep(0)
 
     async def _sleep(self, slot: _UserSlot, seconds: float) -> None:
