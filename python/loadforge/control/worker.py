@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import platform
 import signal
 import socket
 import sys
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -31,6 +33,10 @@ PROTOCOL_VERSION = control_pb2.PROTOCOL_VERSION_CURRENT
 CONTROLLER_SILENCE_S = 10.0
 REPORT_INTERVAL_S = 1.0
 CONNECT_TIMEOUT_S = 30.0
+# How far the event-loop thread steps back behind the engine threads (declarative plans).
+NICE_STEP = 5
+
+log = logging.getLogger(__name__)
 
 
 class WorkerRejected(Exception):
@@ -174,6 +180,8 @@ class Worker:
             )
             raise
         self._engine.start()
+        if self._runner is None:
+            _yield_to_engine()
         try:
             await self._report_until_done()
         finally:
@@ -313,3 +321,20 @@ def run_worker(options: WorkerOptions) -> int:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
         loop.close()
+
+
+def _yield_to_engine() -> None:
+    """Lower this (event-loop) thread's priority below the engine's runtime threads.
+
+    With no Python users the thread only snapshots and talks to the controller; on a
+    busy core that once-a-second work must not delay a response or an arrival by a
+    scheduler slice (the tail of an open-model run shows it). The runtime threads, already
+    started, keep the process's priority; threads started later inherit the lower one.
+    """
+    if not hasattr(os, "setpriority"):
+        return
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + NICE_STEP)
+    except OSError:
+        log.debug("could not lower the event loop thread's priority", exc_info=True)
