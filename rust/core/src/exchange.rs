@@ -106,7 +106,13 @@ pub async fn execute(
         },
         None => send.await,
     };
-    let elapsed = start.elapsed();
+    // Timed to the response's arrival at the socket when the kernel stamped it, so our
+    // own wake-up delay is not counted as the server's; else to now.
+    let arrived = result.as_ref().ok().and_then(|r| r.received_at);
+    let elapsed = match arrived {
+        Some(at) if at >= start => at - start,
+        _ => start.elapsed(),
+    };
     guard.armed = false;
     let result = match tpl.protocol {
         Protocol::Grpc => result.map_err(grpc_status_of),

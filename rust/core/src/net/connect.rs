@@ -52,6 +52,7 @@ async fn tcp_connect(target: &Target) -> Result<TcpStream, RequestError> {
             Ok(s) => {
                 // Small requests must leave at once, not wait for Nagle.
                 let _ = s.set_nodelay(true);
+                super::stream::enable_rx_timestamps(&s);
                 return Ok(s);
             }
             Err(e) => last = Some(e),

@@ -337,6 +337,7 @@ impl StreamState {
             bytes_received: self.received,
             grpc_status: self.grpc_status,
             messages,
+            received_at: None,
         })
     }
 }

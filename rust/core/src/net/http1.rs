@@ -3,7 +3,7 @@
 //! close-delimited bodies.
 
 use bytes::{Buf, Bytes, BytesMut};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 
 use super::stream::Stream;
 use super::{push_header, HeaderBlock, Keep, RequestError, Response};
@@ -21,6 +21,8 @@ pub struct Http1Conn {
     /// False once the server asked to close or the framing went wrong.
     pub reusable: bool,
     last_used: std::time::Instant,
+    /// The kernel's arrival stamp of the last read (see `Stream::read_stamped`).
+    last_rx: super::stream::RxStamp,
 }
 
 enum BodyFraming {
@@ -44,6 +46,7 @@ impl Http1Conn {
             buf: BytesMut::with_capacity(READ_CHUNK),
             reusable: true,
             last_used: std::time::Instant::now(),
+            last_rx: None,
         }
     }
 
@@ -70,6 +73,7 @@ impl Http1Conn {
         // connection (160 MB for 10k users), growing slowly over minutes.
         self.buf.reserve(READ_CHUNK);
         self.reusable = false; // until the response completes cleanly
+        self.last_rx = None;
         self.io.write_all(request).await.map_err(RequestError::io)?;
         let mut received = 0u64;
         let head = loop {
@@ -104,6 +108,7 @@ impl Http1Conn {
             bytes_received: received,
             grpc_status: None,
             messages: 0,
+            received_at: self.last_rx,
         })
     }
 
@@ -111,11 +116,12 @@ impl Http1Conn {
         if self.buf.capacity() - self.buf.len() < 1024 {
             self.buf.reserve(READ_CHUNK);
         }
-        let n = self
+        let (n, stamp) = self
             .io
-            .read_buf(&mut self.buf)
+            .read_stamped(&mut self.buf)
             .await
             .map_err(RequestError::io)?;
+        self.last_rx = stamp;
         Ok(n)
     }
 

@@ -118,6 +118,7 @@ pub async fn exchange_request(
         bytes_received: received,
         grpc_status,
         messages,
+        received_at: None,
     })
 }
 

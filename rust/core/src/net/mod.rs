@@ -110,4 +110,8 @@ pub struct Response {
     pub grpc_status: Option<(u32, String)>,
     /// gRPC messages received.
     pub messages: u64,
+    /// When the response's last bytes reached the socket, by the kernel's clock (plain
+    /// HTTP/1.1 on Linux); the exchange is timed to it rather than to when our thread
+    /// woke up to read them.
+    pub received_at: Option<std::time::Instant>,
 }
