@@ -9,12 +9,14 @@ records them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from loadforge._proto import plan_pb2, snapshot_pb2
+from loadforge.scenario.taskset import STOPPING_ATTR
 
 from .client import START_DELAY_US, HttpClient
 from .dispatcher import Dispatcher
@@ -32,11 +34,12 @@ class StopUser(Exception):
 class _UserSlot:
     """A running closed-model user: its asyncio task and how to interrupt its wait."""
 
-    __slots__ = ("stopping", "task", "wake")
+    __slots__ = ("stopping", "task", "user", "wake")
 
     def __init__(self) -> None:
         self.stopping = False
         self.task: asyncio.Task[None] | None = None
+        self.user: Any = None
         self.wake: asyncio.Future[None] | None = None
 
 
@@ -176,6 +179,10 @@ class PythonRunner:
         if slot is None:
             return
         slot.stopping = True
+        if slot.user is not None:
+            # A task set the user is in leaves after its current task.
+            with contextlib.suppress(AttributeError):
+                setattr(slot.user, STOPPING_ATTR, True)
         wake = slot.wake
         if wake is not None and not wake.done():
             wake.set_result(None)
@@ -209,6 +216,7 @@ class PythonRunner:
     async def _run_user(self, user_id: int, spec: UserSpec, slot: _UserSlot) -> None:
         try:
             user, bound = self._new_user(spec, user_id)
+            slot.user = user
             await self._on_start(spec, user)
             await self._task_loop(spec, user, bound, slot)
             await self._on_stop(spec, user)

@@ -22,6 +22,7 @@ from .requests import (
 from .shape import LoadTestShape
 from .spec import TaskSpec, UserSpec
 from .task import tag, task
+from .taskset import InterruptTaskSet, TaskSet
 from .user import GrpcUser, HttpUser, User
 from .wait import WaitTime, between, constant, constant_pacing, constant_throughput
 
@@ -32,6 +33,7 @@ __all__ = [
     "GrpcSchema",
     "GrpcUser",
     "HttpUser",
+    "InterruptTaskSet",
     "InvalidInput",
     "LoadTestShape",
     "PlanOptions",
@@ -40,6 +42,7 @@ __all__ = [
     "RequestSpec",
     "Scenario",
     "ScenarioError",
+    "TaskSet",
     "TaskSpec",
     "User",
     "UserSpec",

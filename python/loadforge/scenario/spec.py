@@ -16,6 +16,7 @@ from .hosts import check_host
 from .locate import attr_location, class_location
 from .requests import RequestSpec
 from .task import TAGS_ATTR, WEIGHT_ATTR, check_weight
+from .taskset import is_task_set, runner_for
 from .user import PROTOCOL_GRPC, User
 from .wait import Constant, WaitTime
 
@@ -74,12 +75,20 @@ def _describe(item: Any) -> str:
 
 def _python_task(cls: type, fn: Any, attr: str) -> str:
     """The name the runtime calls the task by (`getattr(user, name)()`)."""
+    if is_task_set(fn):
+        try:
+            runner = runner_for(fn)
+        except ScenarioError as exc:
+            raise _fail(cls, attr, f"{cls.__name__}: {exc.message}") from None
+        if getattr(cls, runner.__name__, None) is None:
+            setattr(cls, runner.__name__, runner)
+        return runner.__name__
     if inspect.isclass(fn):
         raise _fail(
             cls,
             attr,
-            f"{cls.__name__}: task {fn.__name__} is a class; TaskSet is "
-            "not supported, put tasks on the user class",
+            f"{cls.__name__}: task {fn.__name__} is a class, not a TaskSet; put tasks "
+            "on the user class or in a TaskSet",
         )
     if not callable(fn):
         raise _fail(cls, attr, f"{cls.__name__}: task {fn!r} is not callable")
