@@ -9,14 +9,38 @@ Runs on grpcio's own threads, so a test can drive loadforge in the foreground.
 from __future__ import annotations
 
 import collections
+import shutil
+import textwrap
 import threading
 import time
 from collections.abc import Iterator
 from concurrent import futures
+from pathlib import Path
 from typing import Any
 
 import grpc
 from _proto import echo_pb2, echo_pb2_grpc, helloworld_pb2, helloworld_pb2_grpc
+
+PROTOS = Path(__file__).parent / "_proto"
+
+
+def grpc_scenario(tmp_path: Path, body: str) -> Path:
+    """Write a scenario file (dedented `body`) beside the test protos' message modules,
+    which travel to the workers in its bundle."""
+    for module in ("helloworld_pb2.py", "echo_pb2.py"):
+        shutil.copy(PROTOS / module, tmp_path / module)
+    path = tmp_path / "scenario.py"
+    path.write_text(textwrap.dedent(body))
+    return path
+
+
+def find_endpoint(result: Any, name: str, method: str | None = None) -> Any:
+    """The result's endpoint called `name` (and `method`, when given)."""
+    found = [
+        e for e in result.endpoints if e.name == name and (method is None or e.method == method)
+    ]
+    assert found, [e.key for e in result.endpoints]
+    return found[0]
 
 
 class GrpcTarget:

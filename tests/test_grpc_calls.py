@@ -3,34 +3,16 @@
 
 from __future__ import annotations
 
-import shutil
-import textwrap
 from pathlib import Path
 
 import pytest
-from grpc_target import GrpcTarget
+from grpc_target import GrpcTarget, find_endpoint, grpc_scenario
 
 import loadforge
-from loadforge.result import EndpointResult, Result
+from loadforge.result import EndpointResult
 from loadforge.testing import free_port
 
 HELLO = "/helloworld.Greeter/SayHello"
-PROTOS = Path(__file__).parent / "_proto"
-
-
-def _scenario(tmp_path: Path, body: str) -> Path:
-    # Message modules beside the scenario travel to the workers in its bundle.
-    for module in ("helloworld_pb2.py", "echo_pb2.py"):
-        shutil.copy(PROTOS / module, tmp_path / module)
-    path = tmp_path / "scenario.py"
-    path.write_text(textwrap.dedent(body))
-    return path
-
-
-def _endpoint(result: Result, name: str) -> EndpointResult:
-    found = [e for e in result.endpoints if e.name == name]
-    assert found, [e.key for e in result.endpoints]
-    return found[0]
 
 
 def _errors(endpoint: EndpointResult) -> dict[str, int]:
@@ -38,7 +20,7 @@ def _errors(endpoint: EndpointResult) -> dict[str, int]:
 
 
 def test_declarative_unary_counts_every_handled_call(tmp_path: Path) -> None:
-    path = _scenario(
+    path = grpc_scenario(
         tmp_path,
         """
         from helloworld_pb2 import HelloReply, HelloRequest
@@ -52,7 +34,7 @@ def test_declarative_unary_counts_every_handled_call(tmp_path: Path) -> None:
     )
     with GrpcTarget() as target:
         result = loadforge.run(path, host=target.url, users=4, run_time=2, processes=1)
-    hello = _endpoint(result, HELLO)
+    hello = find_endpoint(result, HELLO)
     assert hello.method == "GRPC"
     assert hello.failures == 0
     assert hello.requests == target.calls["SayHello"] > 50
@@ -61,7 +43,7 @@ def test_declarative_unary_counts_every_handled_call(tmp_path: Path) -> None:
 
 
 def test_async_unary_returns_the_reply_and_counts_exactly(tmp_path: Path) -> None:
-    path = _scenario(
+    path = grpc_scenario(
         tmp_path,
         """
         from helloworld_pb2 import HelloReply, HelloRequest
@@ -84,7 +66,7 @@ def test_async_unary_returns_the_reply_and_counts_exactly(tmp_path: Path) -> Non
     )
     with GrpcTarget() as target:
         result = loadforge.run(path, host=target.url, users=3, run_time=2, processes=1)
-    hello = _endpoint(result, "hello")
+    hello = find_endpoint(result, "hello")
     assert hello.failures == 0
     assert result.stats is not None and result.stats.exceptions == {}
     assert hello.requests == target.calls["SayHello"] > 50
@@ -92,7 +74,7 @@ def test_async_unary_returns_the_reply_and_counts_exactly(tmp_path: Path) -> Non
 
 
 def test_unknown_method_is_unimplemented(tmp_path: Path) -> None:
-    path = _scenario(
+    path = grpc_scenario(
         tmp_path,
         """
         from helloworld_pb2 import HelloRequest
@@ -105,7 +87,7 @@ def test_unknown_method_is_unimplemented(tmp_path: Path) -> None:
     )
     with GrpcTarget() as target:
         result = loadforge.run(path, host=target.url, users=2, run_time=1, processes=1)
-    bye = _endpoint(result, "/helloworld.Greeter/SayGoodbye")
+    bye = find_endpoint(result, "/helloworld.Greeter/SayGoodbye")
     assert bye.requests > 0
     assert bye.failures == bye.requests
     assert _errors(bye) == {"grpc_UNIMPLEMENTED": bye.requests}
@@ -114,7 +96,7 @@ def test_unknown_method_is_unimplemented(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("declarative", [True, False])
 def test_deadline_exceeded_is_sent_and_counted(tmp_path: Path, declarative: bool) -> None:
-    path = _scenario(
+    path = grpc_scenario(
         tmp_path,
         """
         from helloworld_pb2 import HelloReply, HelloRequest
@@ -142,7 +124,7 @@ def test_deadline_exceeded_is_sent_and_counted(tmp_path: Path, declarative: bool
             processes=1,
             request_timeout=0.2 if declarative else None,
         )
-    hello = _endpoint(result, HELLO)
+    hello = find_endpoint(result, HELLO)
     assert hello.requests >= 4
     assert _errors(hello) == {"grpc_DEADLINE_EXCEEDED": hello.requests}
     assert target.calls["SayHello"] == 0
@@ -152,7 +134,7 @@ def test_deadline_exceeded_is_sent_and_counted(tmp_path: Path, declarative: bool
 
 
 def test_server_down_is_unavailable(tmp_path: Path) -> None:
-    path = _scenario(
+    path = grpc_scenario(
         tmp_path,
         """
         from helloworld_pb2 import HelloRequest
@@ -165,14 +147,14 @@ def test_server_down_is_unavailable(tmp_path: Path) -> None:
     )
     host = f"http://127.0.0.1:{free_port()}"
     result = loadforge.run(path, host=host, users=2, run_time=1, processes=1)
-    hello = _endpoint(result, HELLO)
+    hello = find_endpoint(result, HELLO)
     assert hello.requests > 0
     assert _errors(hello) == {"grpc_UNAVAILABLE": hello.requests}
 
 
 def test_a_call_the_engine_refuses_raises_in_its_task(tmp_path: Path) -> None:
     # Calls reach the engine in batches; one it cannot compile still fails its own task.
-    path = _scenario(
+    path = grpc_scenario(
         tmp_path,
         """
         from helloworld_pb2 import HelloReply, HelloRequest
@@ -203,7 +185,7 @@ def test_run_cli_connections_flag_sets_connections_per_thread(tmp_path: Path) ->
     import subprocess
     import sys
 
-    path = _scenario(
+    path = grpc_scenario(
         tmp_path,
         """
         from helloworld_pb2 import HelloReply, HelloRequest

@@ -5,35 +5,17 @@ share the connection."""
 
 from __future__ import annotations
 
-import shutil
-import textwrap
 from pathlib import Path
 
-from grpc_target import GrpcTarget
+from grpc_target import GrpcTarget, find_endpoint, grpc_scenario
 
 import loadforge
-from loadforge.result import EndpointResult, Result
-
-PROTOS = Path(__file__).parent / "_proto"
-
-
-def _scenario(tmp_path: Path, body: str) -> Path:
-    shutil.copy(PROTOS / "echo_pb2.py", tmp_path / "echo_pb2.py")
-    path = tmp_path / "scenario.py"
-    path.write_text(textwrap.dedent(body))
-    return path
-
-
-def _endpoint(result: Result, name: str) -> EndpointResult:
-    found = [e for e in result.endpoints if e.name == name]
-    assert found, [e.key for e in result.endpoints]
-    return found[0]
 
 
 def test_megabyte_messages_both_ways_wait_for_flow_control(tmp_path: Path) -> None:
     # 1 MB requests are 16x the server's initial stream window: the engine must send in
     # step with its WINDOW_UPDATEs; the 1 MB replies exercise ours.
-    path = _scenario(
+    path = grpc_scenario(
         tmp_path,
         """
         from echo_pb2 import EchoReply, EchoRequest
@@ -54,14 +36,14 @@ def test_megabyte_messages_both_ways_wait_for_flow_control(tmp_path: Path) -> No
     )
     with GrpcTarget() as target:
         result = loadforge.run(path, host=target.url, users=4, run_time=2, processes=1)
-    big = _endpoint(result, "big")
+    big = find_endpoint(result, "big")
     assert result.stats is not None and result.stats.exceptions == {}
     assert big.failures == 0
     assert big.requests == target.calls["Say"] >= 8
 
 
 def test_calls_beyond_the_servers_stream_limit_wait_their_turn(tmp_path: Path) -> None:
-    path = _scenario(
+    path = grpc_scenario(
         tmp_path,
         """
         from echo_pb2 import EchoReply, EchoRequest
@@ -81,7 +63,7 @@ def test_calls_beyond_the_servers_stream_limit_wait_their_turn(tmp_path: Path) -
         result = loadforge.run(
             path, host=target.url, users=12, run_time=2, processes=1, connections=1
         )
-    say = _endpoint(result, "/echo.Echo/Say")
+    say = find_endpoint(result, "/echo.Echo/Say")
     assert result.stats is not None and result.stats.exceptions == {}
     assert say.failures == 0
     assert say.requests == target.calls["Say"]
@@ -96,7 +78,7 @@ def test_calls_beyond_the_servers_stream_limit_wait_their_turn(tmp_path: Path) -
 def test_deadline_cut_calls_reset_their_stream_and_the_connection_goes_on(
     tmp_path: Path,
 ) -> None:
-    path = _scenario(
+    path = grpc_scenario(
         tmp_path,
         """
         from echo_pb2 import EchoReply, EchoRequest
@@ -121,7 +103,7 @@ def test_deadline_cut_calls_reset_their_stream_and_the_connection_goes_on(
             path, host=target.url, users=3, run_time=2, processes=1, connections=1
         )
     assert result.stats is not None and result.stats.exceptions == {}
-    late, quick = _endpoint(result, "late"), _endpoint(result, "quick")
+    late, quick = find_endpoint(result, "late"), find_endpoint(result, "quick")
     assert late.requests == late.failures >= 10
     assert {e.kind for e in late.errors} == {"grpc_DEADLINE_EXCEEDED"}
     assert quick.failures == 0

@@ -4,30 +4,12 @@ message recorded apart from the totals, cancelled and unknown calls counted as f
 
 from __future__ import annotations
 
-import shutil
-import textwrap
 from pathlib import Path
 
-from grpc_target import GrpcTarget
+from grpc_target import GrpcTarget, find_endpoint, grpc_scenario
 
 import loadforge
-from loadforge.result import EndpointResult, Result
-
-PROTOS = Path(__file__).parent / "_proto"
-
-
-def _scenario(tmp_path: Path, body: str) -> Path:
-    # The message module beside the scenario travels to the workers in its bundle.
-    shutil.copy(PROTOS / "echo_pb2.py", tmp_path / "echo_pb2.py")
-    path = tmp_path / "scenario.py"
-    path.write_text(textwrap.dedent(body))
-    return path
-
-
-def _endpoint(result: Result, method: str, name: str) -> EndpointResult:
-    found = [e for e in result.endpoints if (e.method, e.name) == (method, name)]
-    assert found, [e.key for e in result.endpoints]
-    return found[0]
+from loadforge.result import EndpointResult
 
 
 def _messages(endpoint: EndpointResult) -> int:
@@ -36,7 +18,7 @@ def _messages(endpoint: EndpointResult) -> int:
 
 
 def test_every_call_shape_is_counted_exactly(tmp_path: Path) -> None:
-    path = _scenario(
+    path = grpc_scenario(
         tmp_path,
         """
         from echo_pb2 import EchoReply, EchoRequest
@@ -109,22 +91,22 @@ def test_every_call_shape_is_counted_exactly(tmp_path: Path) -> None:
         )
     assert result.stats is not None and result.stats.exceptions == {}
 
-    count = _endpoint(result, "GRPC", "/echo.Echo/Count")
+    count = find_endpoint(result, "/echo.Echo/Count", "GRPC")
     assert count.failures == 0
     assert count.requests == target.calls["Count"] > 10
     assert _messages(count) == 20 * count.requests
-    first = _endpoint(result, "GRPC-FIRST", "/echo.Echo/Count")
+    first = find_endpoint(result, "/echo.Echo/Count", "GRPC-FIRST")
     assert first.requests == count.requests
     assert first.latency_ms["p50"] <= count.latency_ms["p50"]
     assert any(m.get("x-shape") == "server" for m in target.metadata)
 
-    collect = _endpoint(result, "GRPC", "/echo.Echo/Collect")
-    collect_async = _endpoint(result, "GRPC", "collect async")
+    collect = find_endpoint(result, "/echo.Echo/Collect", "GRPC")
+    collect_async = find_endpoint(result, "collect async", "GRPC")
     assert collect.failures == collect_async.failures == 0
     assert collect.requests + collect_async.requests == target.calls["Collect"]
     assert collect.requests > 0 and collect_async.requests > 0
 
-    chat = _endpoint(result, "GRPC", "/echo.Echo/Chat")
+    chat = find_endpoint(result, "/echo.Echo/Chat", "GRPC")
     assert chat.failures == 0
     assert chat.requests == target.calls["Chat"] > 10
     assert _messages(chat) == 3 * chat.requests
@@ -135,7 +117,7 @@ def test_every_call_shape_is_counted_exactly(tmp_path: Path) -> None:
 
 
 def test_first_message_time_and_whole_call_are_measured_apart(tmp_path: Path) -> None:
-    path = _scenario(
+    path = grpc_scenario(
         tmp_path,
         """
         from echo_pb2 import EchoReply, EchoRequest
@@ -156,15 +138,15 @@ def test_first_message_time_and_whole_call_are_measured_apart(tmp_path: Path) ->
     )
     with GrpcTarget() as target:
         result = loadforge.run(path, host=target.url, users=2, run_time=1.5, processes=1)
-    whole = _endpoint(result, "GRPC", "/echo.Echo/Count")
-    first = _endpoint(result, "GRPC-FIRST", "/echo.Echo/Count")
+    whole = find_endpoint(result, "/echo.Echo/Count", "GRPC")
+    first = find_endpoint(result, "/echo.Echo/Count", "GRPC-FIRST")
     assert whole.requests == first.requests == target.calls["Count"] >= 4
     assert first.latency_ms["max"] < 100
     assert whole.latency_ms["min"] >= 150
 
 
 def test_cancelled_and_unknown_streams_are_failures(tmp_path: Path) -> None:
-    path = _scenario(
+    path = grpc_scenario(
         tmp_path,
         """
         import asyncio
@@ -205,19 +187,19 @@ def test_cancelled_and_unknown_streams_are_failures(tmp_path: Path) -> None:
     with GrpcTarget() as target:
         result = loadforge.run(path, host=target.url, users=2, run_time=1, processes=1)
     assert result.stats is not None and result.stats.exceptions == {}
-    cancelled = _endpoint(result, "GRPC", "cancelled")
+    cancelled = find_endpoint(result, "cancelled", "GRPC")
     assert cancelled.requests > 0
     assert {e.kind: e.count for e in cancelled.errors} == {"grpc_CANCELLED": cancelled.requests}
-    broken = _endpoint(result, "GRPC", "broken source")
+    broken = find_endpoint(result, "broken source", "GRPC")
     # (The server may still see such a call end normally: it gets the reset late.)
     assert {e.kind: e.count for e in broken.errors} == {"grpc_CANCELLED": broken.requests}
-    nope = _endpoint(result, "GRPC", "/echo.Echo/Nope")
+    nope = find_endpoint(result, "/echo.Echo/Nope", "GRPC")
     assert {e.kind: e.count for e in nope.errors} == {"grpc_UNIMPLEMENTED": nope.requests}
     assert target.calls["Count"] == 0
 
 
 def test_declarative_server_stream_counts_calls_and_messages(tmp_path: Path) -> None:
-    path = _scenario(
+    path = grpc_scenario(
         tmp_path,
         """
         from echo_pb2 import EchoReply, EchoRequest
@@ -230,7 +212,7 @@ def test_declarative_server_stream_counts_calls_and_messages(tmp_path: Path) -> 
     )
     with GrpcTarget() as target:
         result = loadforge.run(path, host=target.url, users=4, run_time=1.5, processes=1)
-    count = _endpoint(result, "GRPC", "/echo.Echo/Count")
+    count = find_endpoint(result, "/echo.Echo/Count", "GRPC")
     assert count.failures == 0
     assert count.requests == target.calls["Count"] > 20
     assert _messages(count) == target.streamed == 5 * count.requests
