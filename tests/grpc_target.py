@@ -47,7 +47,11 @@ class GrpcTarget:
     """`with GrpcTarget() as t: ... t.url` (`http://127.0.0.1:PORT`), `t.calls`, `t.metadata`."""
 
     def __init__(
-        self, *, reflection: bool = False, options: list[tuple[str, Any]] | None = None
+        self,
+        *,
+        reflection: bool = False,
+        options: list[tuple[str, Any]] | None = None,
+        tls: tuple[bytes, bytes] | None = None,
     ) -> None:
         self.calls: collections.Counter[str] = collections.Counter()
         self.streamed = 0  # messages sent on server streams
@@ -67,11 +71,20 @@ class GrpcTarget:
                 grpc_reflection.SERVICE_NAME,
             )
             grpc_reflection.enable_server_reflection(names, self._server)
-        self.port = self._server.add_insecure_port("127.0.0.1:0")
+        if tls is None:
+            self.port = self._server.add_insecure_port("127.0.0.1:0")
+        else:
+            # (key PEM, certificate PEM): TLS with ALPN h2, at `https_url`.
+            credentials = grpc.ssl_server_credentials([tls])
+            self.port = self._server.add_secure_port("127.0.0.1:0", credentials)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def https_url(self) -> str:
+        return f"https://127.0.0.1:{self.port}"
 
     @property
     def addr(self) -> str:

@@ -109,3 +109,35 @@ def test_deadline_cut_calls_reset_their_stream_and_the_connection_goes_on(
     assert quick.failures == 0
     assert quick.requests >= late.requests - 3
     assert len({p for p in target.peers if p}) < 3  # the users shared their thread's connection
+
+
+def test_async_calls_over_tls_negotiate_h2_and_count_exactly(tmp_path: Path) -> None:
+    from tls_certs import CertificateAuthority
+
+    server = CertificateAuthority(tmp_path).issue("grpc-server", server=True)
+    key_and_cert = (Path(server.key).read_bytes(), Path(server.cert).read_bytes())
+    path = grpc_scenario(
+        tmp_path,
+        """
+        from echo_pb2 import EchoReply, EchoRequest
+        from loadforge import GrpcUser, constant, task
+
+        class Secure(GrpcUser):
+            wait_time = constant(0)
+
+            @task
+            async def say(self):
+                r = await self.client.unary("/echo.Echo/Say", EchoRequest(text="tls"),
+                                            EchoReply, metadata={"x-tls": "1"})
+                assert r.ok and r.message.text == "tls", r.error_message
+        """,
+    )
+    with GrpcTarget(tls=key_and_cert) as target:
+        result = loadforge.run(
+            path, host=target.https_url, users=4, run_time=2, processes=1, tls_insecure=True
+        )
+    say = find_endpoint(result, "/echo.Echo/Say")
+    assert result.stats is not None and result.stats.exceptions == {}
+    assert say.failures == 0
+    assert say.requests == target.calls["Say"] > 100
+    assert all(m.get("x-tls") == "1" for m in target.metadata)

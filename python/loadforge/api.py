@@ -57,6 +57,7 @@ async def arun(
     exclude_tags: Sequence[str] = (),
     connect_timeout: float | None = None,
     connections: int | None = None,
+    tls_insecure: bool = False,
     request_timeout: float | None = None,
     stop_timeout: float | None = None,
     require_target: bool = False,
@@ -83,8 +84,9 @@ async def arun(
     importable module (a test file). ``processes`` local workers are started (default:
     one per core; 0 = wait for ``expect_workers`` remote workers at ``bind``).
     ``connections`` sets the HTTP/2 (and gRPC) connections per target on each engine
-    thread (default 4). ``prometheus="HOST:PORT"`` serves the controller's current metrics
-    at ``/metrics``.
+    thread (default 4). ``tls_insecure=True`` accepts any certificate from an ``https://``
+    target (self-signed test servers). ``prometheus="HOST:PORT"`` serves the controller's
+    current metrics at ``/metrics``.
     """
     scen = load_scenario(
         None if scenario is None else os.fspath(scenario),
@@ -107,6 +109,7 @@ async def arun(
         exclude_tags=list(exclude_tags),
         connect_timeout=connect_timeout,
         connections=connections or 0,
+        tls_insecure=tls_insecure,
         request_timeout=request_timeout,
         stop_timeout=stop_timeout,
     )

@@ -38,6 +38,11 @@ def _load_options(p: argparse.ArgumentParser) -> None:
         help="HTTP/2 and gRPC connections per target per engine thread (default 4)",
     )
     g.add_argument(
+        "--tls-insecure",
+        action="store_true",
+        help="accept any certificate from an https:// target (self-signed test servers)",
+    )
+    g.add_argument(
         "--require-target", action="store_true", help="exit 2 when the target does not answer"
     )
     t = p.add_argument_group("thresholds")
@@ -134,7 +139,7 @@ def _run_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     keys = (
         "users spawn_rate run_time host arrival_rate iterations stages profile tags exclude_tags "
         "connect_timeout request_timeout stop_timeout require_target thresholds json_path "
-        "csv_prefix csv_full_history html_path junit_path prometheus connections"
+        "csv_prefix csv_full_history html_path junit_path prometheus connections tls_insecure"
     ).split()
     kwargs = {k: getattr(args, k) for k in keys}
     kwargs["live"] = not args.quiet
