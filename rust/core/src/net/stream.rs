@@ -11,7 +11,8 @@ use tokio_rustls::client::TlsStream;
 /// Asks the kernel to stamp when each received packet reached this socket (software RX
 /// timestamps, `SO_TIMESTAMPNS`), so a response's arrival is known without our thread's
 /// own wake-up delay (`Stream::read_stamped`). Best effort: without it reads are timed
-/// when they return.
+/// when they return, as are the first reads after the kernel is first asked (it turns
+/// stamping on system-wide in deferred work).
 pub fn enable_rx_timestamps(tcp: &TcpStream) {
     #[cfg(target_os = "linux")]
     {
@@ -251,14 +252,32 @@ mod tests {
         enable_rx_timestamps(&tcp);
         let (mut server, _) = listener.accept().await.unwrap();
         let mut stream = Stream::Plain(tcp);
+        let mut buf = bytes::BytesMut::with_capacity(64);
+        // The kernel turns receive stamping on system-wide in deferred work when the first
+        // socket asks: packets in the first moments may come unstamped (the engine then
+        // times those reads as before). Wait until stamps flow.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            server.write_all(b".").await.unwrap();
+            buf.clear();
+            let (_, stamp) = stream.read_stamped(&mut buf).await.unwrap();
+            if stamp.is_some() {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the kernel never stamped a packet"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        buf.clear();
         let written = Instant::now();
         server.write_all(b"hello").await.unwrap();
         std::thread::sleep(Duration::from_millis(30));
-        let mut buf = bytes::BytesMut::with_capacity(64);
         let (n, stamp) = stream.read_stamped(&mut buf).await.unwrap();
         let read = Instant::now();
         assert_eq!(&buf[..n], b"hello");
-        let stamp = stamp.expect("the kernel stamps loopback packets");
+        let stamp = stamp.expect("stamping is on");
         assert!(
             stamp >= written - Duration::from_millis(1),
             "{stamp:?} {written:?}"
