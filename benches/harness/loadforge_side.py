@@ -23,6 +23,27 @@ def loadforge_command() -> list[str]:
     return [found] if found else [sys.executable, "-m", "loadforge"]
 
 
+def run_command(
+    scenario: Path | str, host: str, out: Path, args: tuple[str, ...] | list[str] = ()
+) -> list[str]:
+    """`loadforge run SCENARIO -H HOST` on one worker process, headless and quiet, writing
+    its JSON summary to `out`, with `args` after (not pinned: callers add `pinned()`)."""
+    return [
+        *loadforge_command(),
+        "run",
+        str(scenario),
+        "-H",
+        host,
+        "--headless",
+        "--processes",
+        "1",
+        "-q",
+        "--json",
+        str(out),
+        *args,
+    ]
+
+
 def run_scenario(
     tool: str,
     scenario: str,
@@ -39,26 +60,12 @@ def run_scenario(
     with tempfile.TemporaryDirectory() as tmp:
         summary = Path(tmp) / "summary.json"
         cmd = pinned(
-            [
-                *loadforge_command(),
-                "run",
-                str(SCENARIOS / scenario),
-                "-u",
-                str(users),
-                "-r",
-                str(users),
-                "-t",
-                f"{duration_s}s",
-                "-H",
+            run_command(
+                SCENARIOS / scenario,
                 host,
-                "--headless",
-                "--processes",
-                "1",
-                "-q",
-                "--json",
-                str(summary),
-                *extra,
-            ]
+                summary,
+                ["-u", str(users), "-r", str(users), "-t", f"{duration_s}s", *extra],
+            )
         )
         result = run(cmd, duration_s + 60)
         if not summary.exists():

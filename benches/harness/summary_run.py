@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .loadforge_side import loadforge_command
+from .loadforge_side import run_command
 from .measure import ROOT, pinned, run
 
 
@@ -24,23 +24,7 @@ def loadforge_json(
     (raises RunFailed without one)."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "summary.json"
-        cmd = pinned(
-            [
-                *(prefix or []),
-                *loadforge_command(),
-                "run",
-                str(scenario),
-                "-H",
-                host,
-                "--headless",
-                "--processes",
-                "1",
-                "-q",
-                "--json",
-                str(out),
-                *args,
-            ]
-        )
+        cmd = pinned([*(prefix or []), *run_command(scenario, host, out, args)])
         result = run(cmd, timeout_s)
         if not out.exists():
             raise RunFailed(_tail(result))
@@ -52,22 +36,7 @@ def start_loadforge(
     scenario: Path, host: str, args: list[str], out: Path
 ) -> subprocess.Popen[bytes]:
     """Start `loadforge run` pinned to the load CPU without waiting (the caller samples it)."""
-    cmd = pinned(
-        [
-            *loadforge_command(),
-            "run",
-            str(scenario),
-            "-H",
-            host,
-            "--headless",
-            "--processes",
-            "1",
-            "-q",
-            "--json",
-            str(out),
-            *args,
-        ]
-    )
+    cmd = pinned(run_command(scenario, host, out, args))
     return subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
