@@ -21,7 +21,7 @@ use crate::exchange::{grpc_status_of, record, Timing};
 use crate::net::grpc_stream::{self, Deframer};
 use crate::net::http2::{push_headers, status_from};
 use crate::net::RequestError;
-use crate::plan::{template, Model, Protocol, Template};
+use crate::plan::{Model, Protocol, Template};
 use crate::proto;
 use crate::recorder::ErrorKind;
 use crate::shared::{ActiveGuard, Shared};
@@ -157,30 +157,9 @@ pub fn open_stream(shared: &Arc<Shared>, thread_index: usize, sub: StreamSubmiss
         timeout,
     };
     // Messages are framed as they are sent: the template's body stays empty.
-    let tpl = shared.templates.get_or_compile(key, |k| {
-        let msg = proto::RequestTemplate {
-            method: k.method.clone(),
-            url: k.url.clone(),
-            headers: k
-                .headers
-                .iter()
-                .map(|(name, value)| proto::Header {
-                    name: name.clone(),
-                    value: value.clone(),
-                })
-                .collect(),
-            body: Vec::new(),
-            name: k.name.clone(),
-            check: None,
-            keep_body: false,
-            protocol: k.protocol,
-        };
-        let opts = template::EncodeOptions {
-            grpc_timeout: k.timeout,
-            ..shared.plan.encode
-        };
-        template::compile(&msg, &shared.targets, &shared.endpoints, opts)
-    })?;
+    let tpl = shared
+        .templates
+        .get_or_compile(key, |k| k.compile(shared, Vec::new(), false))?;
     debug_assert_eq!(tpl.protocol, Protocol::Grpc);
     let first_endpoint = shared.endpoints.intern(
         FIRST_MESSAGE_METHOD,

@@ -11,7 +11,7 @@ use crate::error::Result;
 use crate::events::Event;
 use crate::exchange::{execute, Call, Timing};
 use crate::net::Keep;
-use crate::plan::{template, Model, Template};
+use crate::plan::{template, Model};
 use crate::proto;
 use crate::shared::{ActiveGuard, Shared};
 use crate::template_cache::TemplateKey;
@@ -29,31 +29,6 @@ pub struct Submission {
     pub record: bool,
     pub timeout: Option<Duration>,
     pub intended_start_delay: Duration,
-}
-
-fn compile(shared: &Shared, key: &TemplateKey, body: Vec<u8>) -> Result<Arc<Template>> {
-    let msg = proto::RequestTemplate {
-        method: key.method.clone(),
-        url: key.url.clone(),
-        headers: key
-            .headers
-            .iter()
-            .map(|(name, value)| proto::Header {
-                name: name.clone(),
-                value: value.clone(),
-            })
-            .collect(),
-        body,
-        name: key.name.clone(),
-        check: None,
-        keep_body: true,
-        protocol: key.protocol,
-    };
-    let opts = template::EncodeOptions {
-        grpc_timeout: key.timeout,
-        ..shared.plan.encode
-    };
-    template::compile(&msg, &shared.targets, &shared.endpoints, opts)
 }
 
 /// Sends a completion event if the request never completes (engine stopped first).
@@ -149,11 +124,11 @@ fn prepare(
     // An HTTP/1.1 body is baked into the request bytes: such requests compile each time.
     // HTTP/2 and gRPC send the body apart from the head: a cached template and this body.
     let (tpl, body) = if sub.protocol == proto::Protocol::Http1 as i32 && !sub.body.is_empty() {
-        (compile(shared, &key, sub.body)?, None)
+        (key.compile(shared, sub.body, true)?, None)
     } else {
         let base = shared
             .templates
-            .get_or_compile(key, |k| compile(shared, k, Vec::new()))?;
+            .get_or_compile(key, |k| k.compile(shared, Vec::new(), true))?;
         let body = match base.protocol {
             crate::plan::Protocol::Grpc => Some(template::grpc_frame(&sub.body)),
             crate::plan::Protocol::Http2 => Some(Bytes::from(sub.body)),

@@ -6,7 +6,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::plan::Template;
+use crate::error;
+use crate::plan::{template, Template};
+use crate::proto;
+use crate::shared::Shared;
 
 /// Distinct request shapes kept; beyond this (URLs with ids in them) the cache starts over.
 const MAX_ENTRIES: usize = 4096;
@@ -20,6 +23,40 @@ pub struct TemplateKey {
     pub name: String,
     pub protocol: i32,
     pub timeout: Option<Duration>,
+}
+
+impl TemplateKey {
+    /// Compiles the request this key describes, with `body`; `keep_body` keeps response
+    /// bodies for the caller.
+    pub fn compile(
+        &self,
+        shared: &Shared,
+        body: Vec<u8>,
+        keep_body: bool,
+    ) -> error::Result<Arc<Template>> {
+        let msg = proto::RequestTemplate {
+            method: self.method.clone(),
+            url: self.url.clone(),
+            headers: self
+                .headers
+                .iter()
+                .map(|(name, value)| proto::Header {
+                    name: name.clone(),
+                    value: value.clone(),
+                })
+                .collect(),
+            body,
+            name: self.name.clone(),
+            check: None,
+            keep_body,
+            protocol: self.protocol,
+        };
+        let opts = template::EncodeOptions {
+            grpc_timeout: self.timeout,
+            ..shared.plan.encode
+        };
+        template::compile(&msg, &shared.targets, &shared.endpoints, opts)
+    }
 }
 
 /// Templates by key.

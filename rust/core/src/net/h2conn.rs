@@ -191,8 +191,7 @@ impl H2Conn {
         body: &Bytes,
         keep: Keep,
     ) -> Result<Response, RequestError> {
-        let grpc = tpl.protocol == Protocol::Grpc;
-        let id = poll_fn(|cx| self.poll_open(cx, tpl, body, keep, grpc)).await?;
+        let id = poll_fn(|cx| self.poll_open(cx, tpl, body, keep)).await?;
         let mut guard = StreamGuard {
             conn: self,
             id,
@@ -213,7 +212,6 @@ impl H2Conn {
         tpl: &Template,
         body: &Bytes,
         keep: Keep,
-        grpc: bool,
     ) -> Poll<Result<u32, RequestError>> {
         let mut g = self.lock();
         if let Some((kind, message)) = &g.closed {
@@ -228,16 +226,16 @@ impl H2Conn {
             g.closed = Some((ErrorKind::Reset, why.into()));
             return Poll::Ready(Err(RequestError::new(ErrorKind::Reset, why)));
         }
-        let id = g.next_id;
-        g.next_id += 2;
-        g.active += 1;
-        let max_frame = g.peer_max_frame;
         let inner = &mut *g;
+        let id = inner.next_id;
+        inner.next_id += 2;
+        inner.active += 1;
+        let max_frame = inner.peer_max_frame;
         let block = inner.encoder.block(tpl.h2_id, &tpl.h2_block);
         headers_frames(&mut inner.out, id, block, body.is_empty(), max_frame);
         let mut stream = StreamState {
             keep,
-            grpc,
+            grpc: tpl.protocol == Protocol::Grpc,
             status: 0,
             got_head: false,
             headers: Vec::new(),
@@ -245,12 +243,11 @@ impl H2Conn {
             body: BytesMut::new(),
             received: 0,
             recv_unacked: 0,
-            send_window: g.peer_initial_window,
+            send_window: inner.peer_initial_window,
             pending: body.clone(),
             done: None,
             waker: None,
         };
-        let inner = &mut *g;
         if !send_pending(
             &mut inner.out,
             &mut inner.conn_send_window,
