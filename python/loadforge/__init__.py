@@ -15,7 +15,8 @@ the requests and records HDR histograms; a controller spreads the run over worke
 from loadforge._version import __version__
 from loadforge.api import RunBroken, arun, run
 from loadforge.result import EndpointResult, Result, ThresholdsFailed
-from loadforge.runtime import Response, StopUser
+from loadforge.events import events
+from loadforge.runtime import Response
 from loadforge.scenario import (
     ConfigError,
     GrpcSchema,
@@ -24,7 +25,11 @@ from loadforge.scenario import (
     InterruptTaskSet,
     InvalidInput,
     LoadTestShape,
+    RescheduleTask,
+    RescheduleTaskImmediately,
     ScenarioError,
+    SequentialTaskSet,
+    StopUser,
     TaskSet,
     User,
     between,
@@ -55,10 +60,13 @@ __all__ = [
     "InterruptTaskSet",
     "InvalidInput",
     "LoadTestShape",
+    "RescheduleTask",
+    "RescheduleTaskImmediately",
     "Response",
     "Result",
     "RunBroken",
     "ScenarioError",
+    "SequentialTaskSet",
     "StopUser",
     "TaskSet",
     "ThresholdsFailed",
@@ -70,6 +78,7 @@ __all__ = [
     "constant_pacing",
     "constant_throughput",
     "delete",
+    "events",
     "get",
     "head",
     "patch",

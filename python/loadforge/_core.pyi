@@ -59,12 +59,13 @@ class Engine:
         *,
         protocol: int = 0,
         record: bool = True,
+        defer_redirects: bool = False,
         timeout_s: float = 0.0,
         intended_start_delay_us: int = 0,
     ) -> None: ...
     def submit_batch(
         self,
-        items: list[tuple[int, str, str, list[tuple[str, str]], bytes, str, int, float, int]],
+        items: list[tuple[int, str, str, list[tuple[str, str]], bytes, str, int, float, int, int]],
     ) -> list[tuple[int, str]]: ...
     def open_stream(
         self,

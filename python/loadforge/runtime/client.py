@@ -33,6 +33,8 @@ START_DELAY_US: contextvars.ContextVar[int] = contextvars.ContextVar("START_DELA
 Headers = Mapping[str, str] | Iterable[tuple[str, str]]
 
 _NO_HEADERS: list[tuple[str, str]] = []
+# `Engine.submit_batch` flag: leave a redirect answer unrecorded (the session follows it).
+SUBMIT_DEFER_REDIRECTS = 1
 _JSON_HEADERS = [("content-type", JSON_TYPE)]
 
 
@@ -184,6 +186,7 @@ class HttpClient:
                     self._protocol,
                     float(timeout or 0.0),
                     delay,
+                    0,
                 )
             )
             return future
@@ -204,6 +207,63 @@ class HttpClient:
             self._dispatcher.pending.pop(token, None)
             raise
         return CatchResponse(future, self._engine, method, name)
+
+    def send(
+        self,
+        method: str,
+        url: str,
+        headers: list[tuple[str, str]],
+        body: bytes,
+        name: str,
+        *,
+        timeout: float | None = None,
+        record: bool = True,
+        defer_redirects: bool = False,
+        response_class: type[Response] = Response,
+    ) -> asyncio.Future[Any]:
+        """Submit one fully built request (absolute URL, final headers); the future
+        resolves to `response_class(event, method, url)`.
+
+        `record=False`: the caller records it (`engine.record`). `defer_redirects`: a
+        301/302/303/307/308 answer is left unrecorded for the caller to follow.
+        """
+        token = self._next_token()
+        future = self._create_future()
+        self._pending[token] = (future, response_class, method, url)
+        delay = START_DELAY_US.get()
+        if record:
+            self._submit_later(
+                (
+                    token,
+                    method,
+                    url,
+                    headers,
+                    body,
+                    name,
+                    self._protocol,
+                    float(timeout or 0.0),
+                    delay,
+                    SUBMIT_DEFER_REDIRECTS if defer_redirects else 0,
+                )
+            )
+            return future
+        try:
+            self._submit(
+                token,
+                method,
+                url,
+                headers,
+                body,
+                name,
+                protocol=self._protocol,
+                record=False,
+                timeout_s=float(timeout or 0.0),
+                intended_start_delay_us=delay,
+            )
+        except BaseException:
+            self._pending.pop(token, None)
+            raise
+        return future
 
     def _merge_headers(
         self, headers: Headers | None, content_type: str | None
@@ -251,6 +311,7 @@ class HttpClient:
                 self._protocol,
                 0.0 if timeout is None else float(timeout),
                 START_DELAY_US.get(),
+                0,
             )
         )
         if len(outbox) == 1:

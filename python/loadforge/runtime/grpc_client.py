@@ -122,6 +122,7 @@ class GrpcClient:
                 PROTOCOL_GRPC,
                 float(timeout or 0.0),
                 START_DELAY_US.get(),
+                0,
             )
         )
         return future

@@ -9,38 +9,61 @@ records them.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from loadforge._proto import plan_pb2, snapshot_pb2
-from loadforge.scenario.taskset import STOPPING_ATTR
+from loadforge.scenario.flow import (
+    InterruptTaskSet,
+    RescheduleTask,
+    RescheduleTaskImmediately,
+    StopUser,
+)
+from loadforge.scenario.taskset import RUNTIME_ATTR
 
 from .client import START_DELAY_US, HttpClient
 from .dispatcher import Dispatcher
 from .exceptions import ExceptionCounter
+from .greenlets import await_only, run_sync
 from .grpc_client import GrpcClient
+from .session import FastHttpSession, HttpSession
 from .user_spec import BoundTask, UserSpec
 
 log = logging.getLogger(__name__)
 
+__all__ = ["PythonRunner", "StopUser"]
 
-class StopUser(Exception):
-    """Raise in a task to stop this user for good (it runs `on_stop` first)."""
+# A class attribute naming the session a synchronous HTTP user gets ("fast": FastHttpUser's).
+SESSION_ATTR = "_loadforge_session"
 
 
 class _UserSlot:
-    """A running closed-model user: its asyncio task and how to interrupt its wait."""
+    """A running user: its asyncio task, how to interrupt its wait, and (for synchronous
+    users and task sets) the runtime calls their code makes from the user's greenlet."""
 
-    __slots__ = ("stopping", "task", "user", "wake")
+    __slots__ = ("count", "runner", "stopping", "task", "user", "wake")
 
-    def __init__(self) -> None:
+    def __init__(self, runner: PythonRunner) -> None:
+        self.runner = runner
+        self.count = runner._exceptions.add
         self.stopping = False
         self.task: asyncio.Task[None] | None = None
         self.user: Any = None
         self.wake: asyncio.Future[None] | None = None
+
+    def sleep(self, seconds: float) -> None:
+        """Block this user for `seconds` (a stop wakes it early)."""
+        if seconds > 0:
+            await_only(self.runner._sleep(self, seconds))
+
+    def call(self, function: Any, *args: Any) -> Any:
+        """Call a plain or `async def` function from the user's greenlet."""
+        result = function(*args)
+        if asyncio.iscoroutine(result) or isinstance(result, asyncio.Future):
+            return await_only(result)
+        return result
 
 
 def _always() -> bool:
@@ -137,7 +160,11 @@ class PythonRunner:
         for spec in self._specs.values():
             pool, spec.pool = spec.pool, []
             for member in pool:
-                await self._on_stop(spec, member.user)
+                if spec.sync:
+                    slot = getattr(member.user, RUNTIME_ATTR)
+                    await run_sync(self._sync_hooks, spec, member.user, "on_stop", slot)
+                else:
+                    await self._on_stop(spec, member.user)
         if self._dispatcher is not None:
             self._dispatcher.detach()
 
@@ -169,7 +196,7 @@ class PythonRunner:
         if user_id in self._users:
             return
         spec = self._spec(class_index)
-        slot = _UserSlot()
+        slot = _UserSlot(self)
         self._users[user_id] = slot
         assert self._loop is not None
         slot.task = self._loop.create_task(self._run_user(user_id, spec, slot))
@@ -178,11 +205,7 @@ class PythonRunner:
         slot = self._users.get(user_id)
         if slot is None:
             return
-        slot.stopping = True
-        if slot.user is not None:
-            # A task set the user is in leaves after its current task.
-            with contextlib.suppress(AttributeError):
-                setattr(slot.user, STOPPING_ATTR, True)
+        slot.stopping = True  # a task set the user is in leaves after its current task
         wake = slot.wake
         if wake is not None and not wake.done():
             wake.set_result(None)
@@ -199,7 +222,9 @@ class PythonRunner:
 
     # --- users --------------------------------------------------------------------------
 
-    def _new_user(self, spec: UserSpec, user_id: int) -> tuple[Any, list[BoundTask]]:
+    def _new_user(
+        self, spec: UserSpec, user_id: int, slot: _UserSlot | None = None
+    ) -> tuple[Any, list[BoundTask]]:
         assert self._dispatcher is not None
         client: GrpcClient | HttpClient
         if spec.grpc:
@@ -208,15 +233,25 @@ class PythonRunner:
             client = HttpClient(
                 self._dispatcher, spec.host, http2=getattr(spec.cls, "http2", False) is True
             )
-        user = spec.cls(client, user_id=user_id)
+        own: Any = client
+        if spec.sync and not spec.grpc:
+            kind = FastHttpSession if getattr(spec.cls, SESSION_ATTR, "") == "fast" else HttpSession
+            own = kind(client, spec.host)
+        user = spec.cls(own, user_id=user_id)
         # A subclass __init__ that does not pass `client` on still gets one.
-        user.client = client
+        user.client = own
+        if isinstance(own, HttpSession):
+            own.user = user
+        setattr(user, RUNTIME_ATTR, slot if slot is not None else _UserSlot(self))
         return user, spec.bind(user, client)
 
     async def _run_user(self, user_id: int, spec: UserSpec, slot: _UserSlot) -> None:
         try:
-            user, bound = self._new_user(spec, user_id)
+            user, bound = self._new_user(spec, user_id, slot)
             slot.user = user
+            if spec.sync:
+                await run_sync(self._sync_user, spec, user, bound, slot)
+                return
             await self._on_start(spec, user)
             await self._task_loop(spec, user, bound, slot)
             await self._on_stop(spec, user)
@@ -273,6 +308,74 @@ class PythonRunner:
             if dispatcher.wakeups == wakeups:
                 # The task never waited on the engine: let the loop breathe.
                 await asyncio.sleep(0)
+
+    def _sync_user(self, spec: UserSpec, user: Any, bound: list[BoundTask], slot: _UserSlot) -> None:
+        # A synchronous user's whole life, in its greenlet: hooks, tasks, waits.
+        if self._sync_hooks(spec, user, "on_start", slot):
+            self._sync_task_loop(spec, user, bound, slot)
+        self._sync_hooks(spec, user, "on_stop", slot)
+
+    def _sync_hooks(self, spec: UserSpec, user: Any, hook: str, slot: _UserSlot) -> bool:
+        """Run the class's declarative and Python `hook`; False when it stopped the user."""
+        templates = spec.on_start_templates if hook == "on_start" else spec.on_stop_templates
+        raw = user.client._client if isinstance(user.client, HttpSession) else user.client
+        for template in templates:
+            try:
+                await_only(template.run(raw))
+            except Exception as exc:
+                self._exceptions.add(template.name, exc)
+        if spec.python_on_start if hook == "on_start" else spec.python_on_stop:
+            try:
+                slot.call(getattr(user, hook))
+            except StopUser:
+                return False
+            except (RescheduleTask, RescheduleTaskImmediately, InterruptTaskSet):
+                pass
+            except Exception as exc:
+                self._exceptions.add(hook, exc)
+        return True
+
+    def _sync_task_loop(
+        self, spec: UserSpec, user: Any, bound: list[BoundTask], slot: _UserSlot
+    ) -> None:
+        dispatcher = self._dispatcher
+        assert dispatcher is not None and self._loop is not None
+        pick = spec.picker(bound, self._rng)
+        clock = self._loop.time
+        wait, no_wait, paced = spec.wait, spec.no_wait, spec.paced
+        count = self._exceptions.add
+        take_iteration = self._take_iteration
+        sleep0 = asyncio.sleep
+        while not slot.stopping:
+            if not take_iteration():
+                return  # the run's iteration limit is used up: this user is done
+            name, run = pick()
+            wakeups = dispatcher.wakeups
+            started = clock() if paced else 0.0
+            try:
+                run()
+            except StopUser:
+                return
+            except RescheduleTaskImmediately:
+                continue
+            except (RescheduleTask, InterruptTaskSet):
+                pass
+            except Exception as exc:
+                count(name, exc)
+            if slot.stopping:
+                return
+            if not no_wait:
+                try:
+                    pause = wait(user, clock() - started if paced else 0.0)
+                except Exception as exc:
+                    count("wait_time", exc)
+                    pause = 0.0
+                if pause > 0:
+                    slot.sleep(pause)
+                    continue
+            if dispatcher.wakeups == wakeups:
+                # The task never waited on the engine: let the loop breathe.
+                await_only(sleep0(0))
 
     async def _busy_loop(self, task: BoundTask, dispatcher: Dispatcher, slot: _UserSlot) -> None:
         # `_task_loop` for the common benchmark shape: one task, no wait time.
@@ -332,6 +435,9 @@ class PythonRunner:
         START_DELAY_US.set(start_delay_us)
         try:
             pool = spec.pool
+            if spec.sync:
+                await run_sync(self._sync_iteration, spec, pool)
+                return
             if pool:
                 member = pool.pop()
             else:
@@ -360,6 +466,29 @@ class PythonRunner:
                 self._iteration_finished(iteration_id)
             except Exception:
                 log.debug("iteration_finished(%s) refused", iteration_id, exc_info=True)
+
+
+    def _sync_iteration(self, spec: UserSpec, pool: list[Any]) -> None:
+        # One open-model iteration of a synchronous class, in its own greenlet.
+        if pool:
+            member = pool.pop()
+        else:
+            user, bound = self._new_user(spec, 0)
+            slot = getattr(user, RUNTIME_ATTR)
+            if not self._sync_hooks(spec, user, "on_start", slot):
+                return
+            member = _PooledUser(user, spec.picker(bound, self._rng))
+        name, run = member.pick()
+        try:
+            run()
+        except StopUser:
+            self._sync_hooks(spec, member.user, "on_stop", getattr(member.user, RUNTIME_ATTR))
+            return
+        except (RescheduleTask, RescheduleTaskImmediately, InterruptTaskSet):
+            pass
+        except Exception as exc:
+            self._exceptions.add(name, exc)
+        pool.append(member)
 
 
 def _resolve(future: asyncio.Future[None]) -> None:

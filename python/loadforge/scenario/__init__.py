@@ -22,7 +22,8 @@ from .requests import (
 from .shape import LoadTestShape
 from .spec import TaskSpec, UserSpec
 from .task import tag, task
-from .taskset import InterruptTaskSet, TaskSet
+from .flow import InterruptTaskSet, RescheduleTask, RescheduleTaskImmediately, StopUser
+from .taskset import SequentialTaskSet, TaskSet
 from .user import GrpcUser, HttpUser, User
 from .wait import WaitTime, between, constant, constant_pacing, constant_throughput
 
@@ -40,8 +41,12 @@ __all__ = [
     "Profile",
     "RequestCheck",
     "RequestSpec",
+    "RescheduleTask",
+    "RescheduleTaskImmediately",
     "Scenario",
     "ScenarioError",
+    "SequentialTaskSet",
+    "StopUser",
     "TaskSet",
     "TaskSpec",
     "User",

@@ -129,7 +129,7 @@ def _user_class(spec: UserSpec, host: str | None) -> plan_pb2.UserClass:
         name=spec.name,
         weight=spec.weight,
         fixed_count=spec.fixed_count,
-        wait_time=spec.wait_time.to_proto(),
+        wait_time=None if spec.custom_wait else spec.wait_time.to_proto(),
         python=spec.python,
         python_on_start=spec.python_on_start,
         python_on_stop=spec.python_on_stop,

@@ -23,7 +23,8 @@ from .wait import Constant, WaitTime
 
 @dataclass(frozen=True)
 class TaskSpec:
-    """One weighted task: a declarative request or the name of an `async def` method."""
+    """One weighted task: a declarative request or the name of a Python task method
+    (`def` or `async def`)."""
 
     weight: int
     request: RequestSpec | None = None
@@ -53,6 +54,8 @@ class UserSpec:
     python_on_stop: bool = False
     # Every HTTP request of the class goes over HTTP/2 (`http2 = True` on the class).
     http2: bool = False
+    # `wait_time` is a function the plan cannot express: the Python runtime calls it.
+    custom_wait: bool = False
 
     @property
     def python(self) -> bool:
@@ -60,6 +63,7 @@ class UserSpec:
         return (
             self.python_on_start
             or self.python_on_stop
+            or self.custom_wait
             or any(t.python is not None for t in self.tasks)
         )
 
@@ -92,13 +96,6 @@ def _python_task(cls: type, fn: Any, attr: str) -> str:
         )
     if not callable(fn):
         raise _fail(cls, attr, f"{cls.__name__}: task {fn!r} is not callable")
-    if not inspect.iscoroutinefunction(fn):
-        raise _fail(
-            cls,
-            attr,
-            f"{cls.__name__}: task {_describe(fn)} must be `async def` "
-            "(or a declarative request like get('/path'))",
-        )
     name = getattr(fn, "__name__", "task")
     if getattr(cls, name, None) is not fn and inspect.getattr_static(cls, name, None) is not fn:
         # A module-level function listed in `tasks`: attach it so the runtime finds it
@@ -182,22 +179,25 @@ def _hook(cls: type, attr: str) -> tuple[list[RequestSpec], bool]:
                 f"post('/login', ...), got {bad[0]!r}",
             )
         return list(value), False
-    if inspect.iscoroutinefunction(value):
-        return [], True
-    raise _fail(cls, attr, f"{cls.__name__}.{attr} must be `async def` or a list of requests")
+    if callable(value):
+        return [], True  # a method, plain or `async def`
+    raise _fail(cls, attr, f"{cls.__name__}.{attr} must be a method or a list of requests")
 
 
-def _wait_time(cls: type[User]) -> WaitTime:
+def _wait_time(cls: type[User]) -> WaitTime | None:
+    """The class's wait time; None for a function the Python runtime calls each time."""
     value = cls.wait_time
     if isinstance(value, WaitTime):
         return value
     if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
         return Constant(float(value))
+    if callable(value) and not inspect.isclass(value):
+        return None  # any callable, as in Locust: `def wait_time(self): return 0.5`
     raise _fail(
         cls,
         "wait_time",
         f"{cls.__name__}.wait_time must be between(a, b), constant(s), "
-        f"constant_pacing(s) or constant_throughput(x), got {value!r}",
+        f"constant_pacing(s), constant_throughput(x) or a function, got {value!r}",
     )
 
 
@@ -247,7 +247,7 @@ def resolve_user(
         cls=cls,
         weight=weight,
         fixed_count=fixed,
-        wait_time=wait,
+        wait_time=wait if wait is not None else Constant(0.0),
         tasks=[t for t in tasks if _keep(t, wanted, excluded)],
         host=host,
         protocol=cls.protocol,
@@ -256,4 +256,5 @@ def resolve_user(
         python_on_start=py_start,
         python_on_stop=py_stop,
         http2=http2,
+        custom_wait=wait is None,
     )

@@ -100,6 +100,7 @@ impl Engine {
             next_id: AtomicU64::new(0),
             finished: Mutex::new(false),
             finished_cv: Condvar::new(),
+            load_ended_ms: AtomicU64::new(0),
             control_wake: (Mutex::new(false), Condvar::new()),
             shutdown_lock: Mutex::new(()),
         };
@@ -365,6 +366,9 @@ fn shutdown(shared: &Shared, timeout: Duration) {
     {
         std::thread::sleep(Duration::from_millis(2));
     }
+    shared
+        .load_ended_ms
+        .store(snapshot::now_ms(), Ordering::Release);
     shared.closing.store(true, Ordering::Release);
     for t in &shared.threads {
         t.shutdown();

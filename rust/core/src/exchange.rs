@@ -30,7 +30,14 @@ pub struct Call {
     pub keep: Keep,
     /// Record into the thread's recorder (false: the caller records it itself).
     pub record: bool,
+    /// Do not record a redirect answer (the caller follows it and records the chain).
+    pub defer_redirects: bool,
     pub timeout: Option<Duration>,
+}
+
+/// The statuses a client follows to `Location`.
+pub fn is_redirect(status: u16) -> bool {
+    matches!(status, 301 | 302 | 303 | 307 | 308)
 }
 
 /// A finished exchange as the caller sees it.
@@ -118,7 +125,9 @@ pub async fn execute(
         Protocol::Grpc => result.map_err(grpc_status_of),
         _ => result,
     };
-    if call.record {
+    let deferred = call.defer_redirects
+        && matches!(&result, Ok(resp) if is_redirect(resp.status));
+    if call.record && !deferred {
         let bytes_sent = match tpl.protocol {
             Protocol::Http1 => tpl.h1_bytes.len() as u64,
             _ => body.unwrap_or(&tpl.body).len() as u64,

@@ -209,6 +209,7 @@ fn launch(
                 },
                 keep: Keep::default(),
                 record: true,
+                defer_redirects: false,
                 timeout: shared.plan.request_timeout,
             };
             let outcome = execute(&shared.net, &th, &mut session, &tpl, call, None).await;

@@ -85,6 +85,9 @@ pub struct Shared {
     pub next_id: AtomicU64,
     pub finished: Mutex<bool>,
     pub finished_cv: Condvar,
+    /// Unix ms when the last in-flight request was done (0 while running): the end of
+    /// the load, so a snapshot taken later does not stretch the run's duration.
+    pub load_ended_ms: AtomicU64,
     pub control_wake: (Mutex<bool>, Condvar),
     /// Serialises shutdowns (control thread finishing vs. `stop`).
     pub shutdown_lock: Mutex<()>,

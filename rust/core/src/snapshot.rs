@@ -70,9 +70,17 @@ pub fn take(shared: &Shared, start_ms: u64) -> proto::Snapshot {
             messages: ep.messages,
         });
     }
+    // After the load ended, the interval ends there: the worker may look up to an
+    // interval later, and that wait is no part of the run's duration.
+    let ended = shared.load_ended_ms.load(Ordering::Acquire);
+    let end_ms = if ended == 0 {
+        now_ms()
+    } else {
+        now_ms().min(ended).max(start_ms)
+    };
     proto::Snapshot {
         start_ms,
-        end_ms: now_ms(),
+        end_ms,
         users,
         dropped_iterations: merged.dropped_iterations,
         endpoints,

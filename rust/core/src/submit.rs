@@ -27,6 +27,9 @@ pub struct Submission {
     pub name: String,
     pub protocol: i32,
     pub record: bool,
+    /// Leave a redirect answer (301/302/303/307/308) unrecorded: the caller follows it
+    /// and records the whole chain once, as Locust's clients count a redirected request.
+    pub defer_redirects: bool,
     pub timeout: Option<Duration>,
     pub intended_start_delay: Duration,
 }
@@ -159,6 +162,7 @@ fn prepare(
             headers: true,
         },
         record: sub.record,
+        defer_redirects: sub.defer_redirects,
         timeout,
     };
     let shared2 = shared.clone();

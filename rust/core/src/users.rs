@@ -28,6 +28,7 @@ pub async fn run_user(
         timing: Timing::default(),
         keep: Keep::default(),
         record: true,
+        defer_redirects: false,
         timeout: shared.plan.request_timeout,
     };
     let pacing = class.wait.pacing();

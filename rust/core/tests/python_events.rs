@@ -76,6 +76,7 @@ fn python_users_start_stop_and_submit() {
             name: "json".into(),
             protocol: 0,
             record: token % 2 == 0,
+            defer_redirects: false,
             timeout: None,
             intended_start_delay: Duration::ZERO,
         })

@@ -22,7 +22,7 @@ pub struct PyEngine {
 }
 
 /// One `submit_batch` item: token, method, url, headers, body, name, protocol,
-/// timeout_s, intended_start_delay_us.
+/// timeout_s, intended_start_delay_us, flags (`SUBMIT_DEFER_REDIRECTS`).
 type BatchItem = (
     u64,
     String,
@@ -33,7 +33,12 @@ type BatchItem = (
     i32,
     f64,
     u64,
+    u32,
 );
+
+/// `submit_batch` flag: a redirect answer is not recorded (the caller follows it and
+/// records the chain itself).
+pub const SUBMIT_DEFER_REDIRECTS: u32 = 1;
 
 fn seconds(s: f64) -> PyResult<Duration> {
     Duration::try_from_secs_f64(s.max(0.0))
@@ -167,7 +172,7 @@ impl PyEngine {
     /// Runs a request for a Python task; completion arrives as a `(0, token, ...)` event.
     #[allow(clippy::too_many_arguments)]
     #[pyo3(signature = (token, method, url, headers, body, name, *, protocol = 0, record = true,
-                        timeout_s = 0.0, intended_start_delay_us = 0))]
+                        defer_redirects = false, timeout_s = 0.0, intended_start_delay_us = 0))]
     fn submit(
         &self,
         token: u64,
@@ -178,6 +183,7 @@ impl PyEngine {
         name: String,
         protocol: i32,
         record: bool,
+        defer_redirects: bool,
         timeout_s: f64,
         intended_start_delay_us: u64,
     ) -> PyResult<()> {
@@ -192,6 +198,7 @@ impl PyEngine {
                 name,
                 protocol,
                 record,
+                defer_redirects,
                 timeout,
                 intended_start_delay: Duration::from_micros(intended_start_delay_us),
             })
@@ -199,12 +206,13 @@ impl PyEngine {
     }
 
     /// Runs many requests at once, each `(token, method, url, headers, body, name,
-    /// protocol, timeout_s, intended_start_delay_us)`, with one wake-up per runtime
+    /// protocol, timeout_s, intended_start_delay_us, flags)`, with one wake-up per runtime
     /// thread. Returns `(index, message)` for each that could not be compiled; the others
     /// complete as `(0, token, ...)` events.
     fn submit_batch(&self, items: Vec<BatchItem>) -> PyResult<Vec<(usize, String)>> {
         let mut subs = Vec::with_capacity(items.len());
-        for (token, method, url, headers, body, name, protocol, timeout_s, delay_us) in items {
+        for (token, method, url, headers, body, name, protocol, timeout_s, delay_us, flags) in items
+        {
             let timeout = (timeout_s > 0.0).then(|| seconds(timeout_s)).transpose()?;
             subs.push(Submission {
                 token,
@@ -215,6 +223,7 @@ impl PyEngine {
                 name,
                 protocol,
                 record: true,
+                defer_redirects: flags & SUBMIT_DEFER_REDIRECTS != 0,
                 timeout,
                 intended_start_delay: Duration::from_micros(delay_us),
             });
