@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 AGGREGATED = "Aggregated"
 # (label, summary field, True when a higher value is better)
@@ -121,8 +123,11 @@ def table(deltas: list[Delta], tolerance: float | None = None) -> Table:
     for name, row in rows.items():
         if name == AGGREGATED:
             out.add_section()
+        # The endpoint's name is user text (`/item/[id]`): a Text, never markup.
         out.add_row(
-            name, *(_cell(d, tolerance) for d in row), style="bold" if name == AGGREGATED else ""
+            Text(name),
+            *(_cell(d, tolerance) for d in row),
+            style="bold" if name == AGGREGATED else "",
         )
     return out
 
@@ -143,7 +148,7 @@ def print_comparison(
     regressions = [d for d in deltas if d.regressed(tolerance_pct)]
     for d in regressions:
         change = "from zero" if math.isinf(d.change_pct or 0.0) else f"{d.change_pct:+.1f}%"
-        out.print(f"[red]regression[/]: {d.endpoint} {d.metric} {change}", highlight=False)
+        out.print(f"[red]regression[/]: {escape(d.endpoint)} {d.metric} {change}", highlight=False)
     if not regressions:
         out.print(f"no regression beyond {tolerance_pct:g}%", highlight=False)
     return regressions

@@ -6,7 +6,9 @@ import sys
 from typing import TYPE_CHECKING
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from .live import LiveView
 from .tables import ms, percentiles_table, requests_table
@@ -36,7 +38,8 @@ def _failures_table(stats: RunStats) -> Table | None:
     ):
         table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
     for count, method, name, kind, sample in sorted(rows, key=lambda r: -r[0]):
-        table.add_row(f"{count:,}", method, name, kind, sample.splitlines()[0] if sample else "")
+        first_line = sample.splitlines()[0] if sample else ""
+        table.add_row(f"{count:,}", Text(method), Text(name), Text(kind), Text(first_line))
     return table
 
 
@@ -47,7 +50,7 @@ def _exceptions_table(stats: RunStats) -> Table | None:
     table.add_column("Count", justify="right")
     table.add_column("Task: exception", overflow="fold")
     for e in sorted(stats.exceptions.values(), key=lambda e: -e.count):
-        table.add_row(f"{e.count:,}", e.kind)
+        table.add_row(f"{e.count:,}", Text(e.kind))
     return table
 
 
@@ -67,7 +70,7 @@ def _thresholds_table(result: Result) -> Table | None:
         else:
             observed = f"{v.observed:,.2f}"
         mark = "[green]✓ pass[/]" if v.passed else "[red]✗ FAIL[/]"
-        table.add_row(mark, v.scope, v.expr, observed)
+        table.add_row(mark, Text(v.scope), Text(v.expr), observed)
     return table
 
 
@@ -95,8 +98,10 @@ def print_summary(result: Result, console: Console | None = None) -> None:
         details += f", {result.dropped_iterations:,} dropped iterations"
     if lost:
         details += f", workers lost: {', '.join(lost)}"
+    # Worker ids and the broken reason are user text: escaped, never markup.
+    details = escape(details)
     if result.broken:
-        out.print(f"[bold red]RUN BROKE[/] ({result.broken}) — {details}")
+        out.print(f"[bold red]RUN BROKE[/] ({escape(result.broken)}) — {details}")
     elif result.passed:
         out.print(f"[bold green]PASSED[/] — {details}")
     else:

@@ -100,7 +100,7 @@ class LiveView:
             line = self.line(stats, elapsed, run_time, users, workers)
             if warning:
                 line += f" | warning: {warning}"
-            self.console.print(line, highlight=False, soft_wrap=True)
+            self.console.print(Text(line), highlight=False, soft_wrap=True)
 
     @staticmethod
     def _recent(stats: RunStats) -> list[SeriesPoint]:
@@ -135,8 +135,8 @@ class LiveView:
         for s in stats.sorted_endpoints():
             rps, p50, p95 = _window(recent, s.key)
             table.add_row(
-                s.method,
-                s.name,
+                Text(s.method),
+                Text(s.name),
                 f"{s.requests:,}",
                 f"{s.failures:,}",
                 f"{rps:,.1f}",

@@ -1,10 +1,15 @@
-"""Rich tables shared by the final console report and the live view."""
+"""Rich tables shared by the final console report and the live view.
+
+Names come from scenarios (`/item/[id]`): every user-supplied cell is a `Text`, which
+rich never reads as markup (a plain str would lose `[id]` as an unknown style tag).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
 from rich.table import Table
+from rich.text import Text
 
 from loadforge.stats import EndpointStats
 from loadforge.timeseries import LOCUST_PERCENTILES
@@ -37,8 +42,8 @@ def requests_table(
         failures = f"{s.failures} ({s.fail_ratio:.1%})" if s.requests else "0"
         rate = s.requests / duration_s if duration_s > 0 else 0.0
         table.add_row(
-            s.method,
-            s.name,
+            Text(s.method),
+            Text(s.name),
             f"{s.requests:,}",
             failures,
             ms(s.percentile_ms(50)),
@@ -73,7 +78,7 @@ def percentiles_table(
             values = ["-"] * len(LOCUST_PERCENTILES)
         else:
             values = [ms(hist.value_at_percentile(p) / 1000.0) for p in LOCUST_PERCENTILES]
-        table.add_row(s.method, s.name, *values, f"{s.requests:,}", style=style)
+        table.add_row(Text(s.method), Text(s.name), *values, f"{s.requests:,}", style=style)
 
     for s in rows:
         add(s)
