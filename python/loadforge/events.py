@@ -67,6 +67,28 @@ class EventHook:
                 )
 
 
+class RequestHook(EventHook):
+    """`events.request`: a scenario's own `fire(...)` (a custom client, as in Locust) is
+    recorded in the run's statistics; loadforge's clients record in the engine and only
+    `notify` the listeners."""
+
+    __slots__ = ("recorder",)
+
+    def __init__(self, name: str = "request") -> None:
+        super().__init__(name)
+        self.recorder: Callable[..., None] | None = None
+
+    def fire(self, *, reverse: bool = False, **kwargs: Any) -> None:
+        recorder = self.recorder
+        if recorder is not None:
+            recorder(**kwargs)
+        super().fire(reverse=reverse, **kwargs)
+
+    def notify(self, **kwargs: Any) -> None:
+        """Call the listeners only (the request is already recorded)."""
+        super().fire(**kwargs)
+
+
 # Every listener exception of this process: (event name, exception).
 errors: list[tuple[str, BaseException]] = []
 
@@ -96,7 +118,7 @@ class Events:
     """One `EventHook` per event name (Locust's names; see the module docstring for which
     ones loadforge fires)."""
 
-    request: EventHook
+    request: RequestHook
     user_error: EventHook
     report_to_master: EventHook
     worker_report: EventHook
@@ -117,8 +139,15 @@ class Events:
 
     def __init__(self) -> None:
         for name in EVENT_NAMES:
-            setattr(self, name, EventHook(name))
+            setattr(self, name, RequestHook() if name == "request" else EventHook(name))
 
 
 # The process's events: scenario files register their listeners here when they load.
 events = Events()
+
+
+def reset() -> None:
+    """Drop every listener (before a scenario file is imported again in this process)."""
+    for name in EVENT_NAMES:
+        getattr(events, name).handlers.clear()
+    errors.clear()

@@ -205,7 +205,7 @@ class Bundle(_message.Message):
     def __init__(self, entry: _Optional[str] = ..., files: _Optional[_Iterable[_Union[BundleFile, _Mapping]]] = ...) -> None: ...
 
 class Plan(_message.Message):
-    __slots__ = ("scenario", "engine", "bundle", "thresholds", "tags", "exclude_tags", "host")
+    __slots__ = ("scenario", "engine", "bundle", "thresholds", "tags", "exclude_tags", "host", "options_json")
     SCENARIO_FIELD_NUMBER: _ClassVar[int]
     ENGINE_FIELD_NUMBER: _ClassVar[int]
     BUNDLE_FIELD_NUMBER: _ClassVar[int]
@@ -213,6 +213,7 @@ class Plan(_message.Message):
     TAGS_FIELD_NUMBER: _ClassVar[int]
     EXCLUDE_TAGS_FIELD_NUMBER: _ClassVar[int]
     HOST_FIELD_NUMBER: _ClassVar[int]
+    OPTIONS_JSON_FIELD_NUMBER: _ClassVar[int]
     scenario: str
     engine: EnginePlan
     bundle: Bundle
@@ -220,4 +221,5 @@ class Plan(_message.Message):
     tags: _containers.RepeatedScalarFieldContainer[str]
     exclude_tags: _containers.RepeatedScalarFieldContainer[str]
     host: str
-    def __init__(self, scenario: _Optional[str] = ..., engine: _Optional[_Union[EnginePlan, _Mapping]] = ..., bundle: _Optional[_Union[Bundle, _Mapping]] = ..., thresholds: _Optional[_Iterable[_Union[Threshold, _Mapping]]] = ..., tags: _Optional[_Iterable[str]] = ..., exclude_tags: _Optional[_Iterable[str]] = ..., host: _Optional[str] = ...) -> None: ...
+    options_json: str
+    def __init__(self, scenario: _Optional[str] = ..., engine: _Optional[_Union[EnginePlan, _Mapping]] = ..., bundle: _Optional[_Union[Bundle, _Mapping]] = ..., thresholds: _Optional[_Iterable[_Union[Threshold, _Mapping]]] = ..., tags: _Optional[_Iterable[str]] = ..., exclude_tags: _Optional[_Iterable[str]] = ..., host: _Optional[str] = ..., options_json: _Optional[str] = ...) -> None: ...

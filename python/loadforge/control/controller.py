@@ -202,6 +202,8 @@ class Controller(control_pb2_grpc.ControllerServicer):
             if msg.error.fatal:
                 state.status = "failed"
                 self._resplit()
+        elif kind == "stop_request":
+            self.request_stop(msg.stop_request.reason or f"{state.id} asked to stop")
         elif kind == "done":
             self.stats.add(msg.done.last, state.id)
             state.status = "done"

@@ -27,7 +27,9 @@ from loadforge._version import __version__
 from loadforge.control import allocation, bundle
 from loadforge.control.channel import ChannelSecurity, open_channel
 from loadforge.control.dial import ControllerUnreachable, TlsFailed, connect
+from loadforge.control.hooks import WorkerHooks
 from loadforge.control.resources import ProcessMeter
+from loadforge.events import events
 
 PROTOCOL_VERSION = control_pb2.PROTOCOL_VERSION_CURRENT
 CONTROLLER_SILENCE_S = 10.0
@@ -77,6 +79,9 @@ class Worker:
         self._plan: asyncio.Future[control_pb2.RunPlan] | None = None
         self._lost = ""
         self._interrupted = asyncio.Event()
+        self._hooks: Any = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop_timeout_s = options.stop_timeout_s
 
     def interrupt(self) -> None:
         """SIGTERM/SIGINT: stop firing, send the final interval (Done), then return."""
@@ -114,6 +119,7 @@ class Worker:
                 raise ControllerLost(str(err)) from None
             except TlsFailed as err:
                 raise ControllerUntrusted(str(err)) from None
+            self._loop = asyncio.get_running_loop()
             self._call = control_pb2_grpc.ControllerStub(channel).Connect()
             self._plan = asyncio.get_running_loop().create_future()
             await self._send(self._hello())
@@ -168,6 +174,8 @@ class Worker:
 
         engine_plan = allocation.apply_share(run.plan.engine, run.share)
         self._open_model = engine_plan.profile.HasField("open")
+        if engine_plan.stop_timeout_s > 0:
+            self._stop_timeout_s = engine_plan.stop_timeout_s
         try:
             self._engine = _core.Engine(engine_plan.SerializeToString())
             if any(u.python for u in engine_plan.users):
@@ -179,6 +187,8 @@ class Worker:
                 )
             )
             raise
+        if self._hooks is not None:
+            self._hooks.test_start()
         self._engine.start()
         if self._runner is None:
             _yield_to_engine()
@@ -205,6 +215,8 @@ class Worker:
             str(entry), host=plan.host or None, tags=plan.tags, exclude_tags=plan.exclude_tags
         )
         classes = {cls.__name__: cls for cls in scenario.user_classes}
+        self._hooks = WorkerHooks(plan.options_json, plan.host, self._ask_to_stop)
+        events.request.recorder = self._record_fired
         runner = PythonRunner(
             self._engine,
             list(engine_plan.users),
@@ -214,6 +226,37 @@ class Worker:
         )
         runner.attach(asyncio.get_running_loop())
         return runner
+
+    def _ask_to_stop(self, reason: str) -> None:
+        # `environment.runner.quit()` in a task (this thread) or a listener thread.
+        message = control_pb2.WorkerMessage(stop_request=control_pb2.StopRequest(reason=reason))
+        loop = self._loop
+        if loop is not None:
+            loop.call_soon_threadsafe(lambda: asyncio.ensure_future(self._send(message)))
+
+    def _record_fired(
+        self,
+        request_type: Any = "",
+        name: Any = "",
+        response_time: Any = 0,
+        response_length: Any = 0,
+        exception: Any = None,
+        **_: Any,
+    ) -> None:
+        """A scenario's own `events.request.fire(...)`: record it as Locust's stats would."""
+        engine = self._engine
+        if engine is None:
+            return
+        ok = exception is None
+        engine.record(
+            str(request_type),
+            str(name),
+            max(0, round(float(response_time or 0) * 1000.0)),
+            ok=ok,
+            bytes_received=int(response_length or 0),
+            error_kind="" if ok else "exception",
+            error_message="" if ok else f"{type(exception).__name__}: {exception}",
+        )
 
     async def _read_commands(self) -> None:
         """Handle everything the controller sends, until it closes the stream."""
@@ -284,10 +327,13 @@ class Worker:
         if self._engine is None:
             return snapshot_pb2.Snapshot()
         if self._runner is not None:
-            await self._runner.stop()
+            await self._runner.stop(self._stop_timeout_s)
+        if self._hooks is not None:
+            self._hooks.test_stop()
+        events.request.recorder = None
         engine, self._engine = self._engine, None
         data = await asyncio.get_running_loop().run_in_executor(
-            None, engine.stop, self.options.stop_timeout_s
+            None, engine.stop, self._stop_timeout_s
         )
         last = snapshot_pb2.Snapshot.FromString(data)
         if self._runner is not None:

@@ -237,7 +237,7 @@ class PythonRunner:
         if spec.sync and not spec.grpc:
             kind = FastHttpSession if getattr(spec.cls, SESSION_ATTR, "") == "fast" else HttpSession
             own = kind(client, spec.host)
-        user = spec.cls(own, user_id=user_id)
+        user = spec.cls._loadforge_construct(own, user_id)
         # A subclass __init__ that does not pass `client` on still gets one.
         user.client = own
         if isinstance(own, HttpSession):

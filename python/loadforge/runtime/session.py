@@ -477,7 +477,7 @@ class HttpSession:
         return response
 
     def _fire(self, sent: _Sent, response: LocustResponse, exception: BaseException | None) -> None:
-        _request_hook.fire(
+        _request_hook.notify(
             request_type=sent.method,
             name=sent.name,
             response_time=sent.elapsed_us / 1000.0,

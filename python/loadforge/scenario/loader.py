@@ -15,7 +15,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from loadforge import compat
 from loadforge._proto import plan_pb2
+from loadforge.events import reset as reset_events
 from loadforge.thresholds import Threshold, ThresholdError, parse_threshold
 
 from . import grpc_schema
@@ -63,8 +65,9 @@ class Scenario:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     message = text[0] if text else ""
-    message = message if len(message) <= 200 else message[:197] + "..."
-    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+    message = message if len(message) <= 300 else message[:297] + "..."
+    kind = "ImportError" if isinstance(exc, ImportError) else type(exc).__name__
+    return f"{kind}: {message}" if message else kind
 
 
 def _forget_shadowed_modules(root: Path) -> None:
@@ -94,6 +97,10 @@ def _import(path: Path) -> tuple[ModuleType, list[Path]]:
         raise ScenarioError("cannot be imported as Python", file=str(path))
     module = importlib.util.module_from_spec(spec)
     _forget_shadowed_modules(path.parent.resolve())
+    # `import locust` / `import gevent` resolve to loadforge's layer; listeners of an
+    # earlier scenario loaded in this process (a test suite) are dropped.
+    compat.install()
+    reset_events()
     before = set(sys.modules)
     sys.modules[name] = module
     try:

@@ -52,6 +52,11 @@ class User:
         if host is not None:
             self.host = host  # type: ignore[misc]
 
+    @classmethod
+    def _loadforge_construct(cls, client: Any, user_id: int) -> Any:
+        """How the runtime builds one user (Locust's classes take an environment)."""
+        return cls(client, user_id=user_id)
+
 
 class HttpUser(User):
     """A user speaking HTTP/1.1; `self.client` sends requests.

@@ -1,0 +1,5 @@
+"""`locust.shape`: `LoadTestShape`."""
+
+from loadforge.scenario.shape import LoadTestShape
+
+__all__ = ["LoadTestShape"]

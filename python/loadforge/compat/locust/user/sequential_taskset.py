@@ -1,0 +1,5 @@
+"""`locust.user.sequential_taskset`."""
+
+from loadforge.scenario.taskset import SequentialTaskSet
+
+__all__ = ["SequentialTaskSet"]

@@ -1,0 +1,5 @@
+"""`locust.user.users`."""
+
+from loadforge.compat.locust.users import HttpUser, User
+
+__all__ = ["HttpUser", "User"]
