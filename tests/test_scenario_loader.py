@@ -103,7 +103,7 @@ def test_task_that_is_not_callable(tmp_path: Path) -> None:
     assert "not callable" in str(err)
 
 
-def test_sync_task_is_refused(tmp_path: Path) -> None:
+def test_a_plain_def_task_loads_as_a_python_task(tmp_path: Path) -> None:
     path = write(
         tmp_path,
         """
@@ -113,9 +113,22 @@ def test_sync_task_is_refused(tmp_path: Path) -> None:
                 pass
     """,
     )
+    scenario = load_scenario(path)
+    assert [t.python for t in scenario.users[0].tasks] == ["index"]
+    assert scenario.users[0].python
+
+
+def test_a_non_callable_task_is_refused_with_its_line(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+        class Api(HttpUser):
+            tasks = [42]
+    """,
+    )
     err = error_of(path)
-    assert err.line == line_of(path, "def index")
-    assert "async def" in str(err)
+    assert err.line == line_of(path, "tasks = [42]")
+    assert "not callable" in str(err)
 
 
 def test_bad_wait_time(tmp_path: Path) -> None:

@@ -11,15 +11,17 @@ thresholds, write the reports.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from loadforge.control.channel import ChannelSecurity
 from loadforge.control.controller import Controller, ControllerOptions, Outcome, RunBroken
+from loadforge.control.hooks import ControllerHooks, options_json
 from loadforge.control.local import LocalWorkers
 from loadforge.control.loop import new_event_loop
 from loadforge.control.security import new_token
@@ -77,6 +79,9 @@ async def arun(
     tls_ca: str | None = None,
     insecure: bool = False,
     prometheus: str | None = None,
+    exit_code_on_error: int = 1,
+    reset_stats: bool = False,
+    parsed_options: argparse.Namespace | None = None,
 ) -> Result:
     """Run a load test; returns a Result. Invalid input raises before anything is fired.
 
@@ -87,6 +92,13 @@ async def arun(
     thread (default 4). ``tls_insecure=True`` accepts any certificate from an ``https://``
     target (self-signed test servers). ``prometheus="HOST:PORT"`` serves the controller's
     current metrics at ``/metrics``.
+
+    Without thresholds the run fails (exit code ``exit_code_on_error``, default 1) when any
+    request failed, a task raised or an open-model iteration was dropped, as Locust's
+    ``--exit-code-on-error``; a Locust ``quitting`` listener's
+    ``environment.process_exit_code`` overrides every rule but a broken run.
+    ``reset_stats=True`` drops what was measured while users were still being started.
+    ``parsed_options`` is what the scenario sees as ``environment.parsed_options``.
     """
     scen = load_scenario(
         None if scenario is None else os.fspath(scenario),
@@ -114,6 +126,9 @@ async def arun(
         stop_timeout=stop_timeout,
     )
     plan = build_plan(scen, options)
+    if parsed_options is None:
+        parsed_options = _namespace(plan, run_time=run_time, spawn_rate=spawn_rate)
+    plan.options_json = options_json(parsed_options)
     problems = unreachable(plan)
     if problems and require_target:
         raise TargetUnreachable("target not reachable: " + "; ".join(problems))
@@ -132,8 +147,19 @@ async def arun(
     )
     view = _live_view(live)
     shape = scen.shape() if scen.shape is not None else None
-    controller = Controller(plan, ctl_options, on_tick=view, shape=shape)
+    ticks: list[Callable[[Controller], None]] = [view] if view is not None else []
+    controller = Controller(plan, ctl_options, on_tick=lambda c: _tick(ticks, c), shape=shape)
     port = await controller.start()
+    hooks = ControllerHooks(
+        controller,
+        distributed=not local,
+        host=plan.host or None,
+        classes=scen.classes,
+        options=parsed_options,
+        target_users=_target_users(plan),
+        reset_stats=reset_stats,
+    )
+    ticks.append(lambda _c: hooks.tick())
     try:
         exporter = await _start_exporter(prometheus, controller)
     except BaseException:
@@ -148,6 +174,7 @@ async def arun(
     try:
         with workers, _stop_on_signals(controller):
             workers.start()
+            hooks.test_start()
             outcome = await controller.run()
             await controller.close()
             await asyncio.get_running_loop().run_in_executor(None, workers.stop)
@@ -158,9 +185,12 @@ async def arun(
             await exporter.close()
         if view is not None:
             view.close()
+    chosen_code = hooks.finish()
     if outcome.broken and not outcome.stats.total_requests():
         raise RunBroken(outcome.broken)
-    result = Result.from_outcome(outcome, plan)
+    result = Result.from_outcome(
+        outcome, plan, exit_code_on_error=exit_code_on_error, process_exit_code=chosen_code
+    )
     result.write_reports(
         json_path=json_path,
         csv_prefix=csv_prefix,
@@ -170,6 +200,32 @@ async def arun(
         console=console,
     )
     return result
+
+
+def _tick(ticks: list[Callable[[Controller], None]], controller: Controller) -> None:
+    for tick in ticks:
+        tick(controller)
+
+
+def _target_users(plan: Any) -> int:
+    profile = plan.engine.profile
+    if profile.HasField("closed"):
+        return int(profile.closed.users)
+    return 0
+
+
+def _namespace(plan: Any, **given: Any) -> argparse.Namespace:
+    """`environment.parsed_options` for a run started from Python (Locust's names)."""
+    return argparse.Namespace(
+        host=plan.host or None,
+        num_users=_target_users(plan) or None,
+        users=_target_users(plan) or None,
+        spawn_rate=given.get("spawn_rate"),
+        run_time=given.get("run_time"),
+        headless=True,
+        tags=list(plan.tags) or None,
+        exclude_tags=list(plan.exclude_tags) or None,
+    )
 
 
 async def _start_exporter(address: str | None, controller: Controller) -> Any:

@@ -13,7 +13,14 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from loadforge.errors import ConfigError
+from loadforge.locust_flags import add_locust_options, duration_arg
+
 EXIT_OK, EXIT_THRESHOLD, EXIT_INVALID, EXIT_BROKEN = 0, 1, 2, 3
+
+
+class InvalidLogLevel(ConfigError):
+    """`--loglevel` names no level (exit code 2)."""
 
 
 def _load_options(p: argparse.ArgumentParser) -> None:
@@ -23,15 +30,23 @@ def _load_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("-t", "--run-time", help="run time, e.g. 30s, 5m, 1h30m")
     g.add_argument("-H", "--host", help="target base URL, e.g. http://127.0.0.1:8000")
     g.add_argument("--arrival-rate", type=float, help="open model: iterations started per second")
-    g.add_argument("--iterations", type=int, help="stop after this many iterations in total")
+    g.add_argument(
+        "-i", "--iterations", type=int, help="stop after this many iterations in total"
+    )
     g.add_argument("--stages", help="ramp, e.g. 30s:10,1m:100 (users, or rate with --arrival-rate)")
     g.add_argument("--profile", help="smoke|quick|standard|load|spike|endurance|stress")
-    g.add_argument("--tags", nargs="*", default=(), help="only tasks with these tags")
-    g.add_argument("--exclude-tags", nargs="*", default=(), help="skip tasks with these tags")
+    g.add_argument("-T", "--tags", nargs="*", default=(), help="only tasks with these tags")
+    g.add_argument(
+        "-E", "--exclude-tags", nargs="*", default=(), help="skip tasks with these tags"
+    )
     g.add_argument("--headless", action="store_true", help="accepted for Locust compatibility")
     g.add_argument("--connect-timeout", type=float, help="seconds (default 5)")
     g.add_argument("--timeout", type=float, dest="request_timeout", help="request timeout, s")
-    g.add_argument("--stop-timeout", type=float, help="seconds in-flight requests may finish")
+    g.add_argument(
+        "--stop-timeout",
+        type=duration_arg,
+        help="seconds (or 30s, 1m) running tasks and in-flight requests may take to finish",
+    )
     g.add_argument(
         "--connections",
         type=int,
@@ -55,7 +70,14 @@ def _load_options(p: argparse.ArgumentParser) -> None:
         help='e.g. "p95 < 2s", "fail_ratio < 1%%", "POST /predict: p99 < 500ms"',
     )
     o = p.add_argument_group("output")
-    o.add_argument("--json", dest="json_path", metavar="PATH", help="JSON summary")
+    o.add_argument(
+        "--json",
+        dest="json_path",
+        metavar="PATH",
+        nargs="?",
+        const="-",
+        help="JSON summary to PATH (bare --json: to standard output, as Locust)",
+    )
     o.add_argument("--csv", dest="csv_prefix", metavar="PREFIX", help="Locust-style CSV files")
     o.add_argument("--csv-full-history", action="store_true", help="per-endpoint history rows")
     o.add_argument("--html", dest="html_path", metavar="PATH", help="self-contained HTML report")
@@ -89,13 +111,19 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run a scenario on this machine")
-    run.add_argument("scenario", help="scenario file (.py)")
+    run.add_argument(
+        "scenario", nargs="*", help="scenario file (.py), then user class names to run (optional)"
+    )
     _load_options(run)
     run.add_argument("--processes", type=int, help="local worker processes (default: cores)")
+    add_locust_options(run, controller=False)
 
     ctl = sub.add_parser("controller", help="run a scenario on workers that dial in")
-    ctl.add_argument("scenario", help="scenario file (.py)")
+    ctl.add_argument(
+        "scenario", nargs="*", help="scenario file (.py), then user class names to run (optional)"
+    )
     _load_options(ctl)
+    add_locust_options(ctl, controller=True)
     ctl.add_argument("--bind", default="127.0.0.1:5557", help="HOST:PORT to listen on")
     ctl.add_argument("--expect-workers", type=int, default=1, help="wait for N workers")
     ctl.add_argument("--expect-timeout", type=float, default=120.0, help="seconds to wait")
@@ -142,15 +170,47 @@ def _run_kwargs(args: argparse.Namespace) -> dict[str, Any]:
         "csv_prefix csv_full_history html_path junit_path prometheus connections tls_insecure"
     ).split()
     kwargs = {k: getattr(args, k) for k in keys}
-    kwargs["live"] = not args.quiet
+    kwargs["live"] = not (args.quiet or args.only_summary)
     kwargs["console"] = True
+    kwargs["exit_code_on_error"] = args.exit_code_on_error
+    kwargs["reset_stats"] = args.reset_stats
+    if args.json_path == "-":
+        kwargs["json_path"] = None  # printed to standard output after the run
+    elif args.json_file and not args.json_path:
+        kwargs["json_path"] = f"{args.json_file}.json"
     return kwargs
 
 
 def _command_run(args: argparse.Namespace) -> int:
     from loadforge.api import run
+    from loadforge.locust_flags import parsed_options, scenario_and_classes
 
+    path, class_names = scenario_and_classes(args)
+    if path is None:
+        print(
+            "loadforge: error: no scenario: give FILE, -f FILE, or run where ./locustfile.py is",
+            file=sys.stderr,
+        )
+        return EXIT_INVALID
     kwargs = _run_kwargs(args)
+    kwargs["parsed_options"] = parsed_options(args)
+    if class_names:
+        kwargs["classes"] = class_names
+    if args.list_classes:
+        from loadforge.scenario import load_scenario
+
+        for cls in load_scenario(path, classes=class_names or None).classes:
+            print(cls.__name__)
+        return EXIT_OK
+    if args.command == "run" and not (args.headless or args.master):
+        print("loadforge: the web UI is not available yet: running headless", file=sys.stderr)
+    if args.command == "run" and args.master:
+        args.command = "controller"
+        args.bind = f"{args.master_bind_host}:{args.master_bind_port}"
+        args.expect_timeout = 120.0
+        args.insecure = False
+        for name in ("token", "tls_cert", "tls_key", "tls_ca"):
+            setattr(args, name, None)
     if args.command == "run":
         kwargs["processes"] = args.processes
     else:
@@ -165,7 +225,9 @@ def _command_run(args: argparse.Namespace) -> int:
             tls_ca=args.tls_ca,
             insecure=args.insecure,
         )
-    result = run(args.scenario, **kwargs)
+    result = run(path, **kwargs)
+    if args.json_path == "-":
+        print(result.to_json())
     return int(result.exit_code)
 
 
@@ -230,16 +292,71 @@ def _with_config(
     return resolve(parser, sub.choices[command], argv)
 
 
+def _scenario_arguments(parser: argparse.ArgumentParser, argv: list[str]) -> None:
+    """Import the scenario early when its `init_command_line_parser` listeners may add
+    arguments (as Locust does): they become options of this command. The module is kept
+    for the run, so it is imported once."""
+    from loadforge.events import events
+    from loadforge.locust_flags import ParserAdapter, scenario_and_classes
+    from loadforge.scenario.loader import preload
+
+    known, _ = parser.parse_known_args(argv)
+    if getattr(known, "worker", False):
+        return
+    path, _classes = scenario_and_classes(known)
+    if path is None or not path.endswith(".py"):
+        return
+    preload(path)
+    if events.init_command_line_parser.handlers:
+        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        target = sub.choices[argv[0]].add_argument_group("the scenario's own arguments")
+        events.init_command_line_parser.fire(parser=ParserAdapter(target))
+
+
+def _worker_args(args: argparse.Namespace) -> argparse.Namespace:
+    """Locust's `--worker --master-host H --master-port P` as `loadforge worker`'s options."""
+    return argparse.Namespace(
+        controller=f"{args.master_host}:{args.master_port}",
+        worker_id=None,
+        connect_timeout=30.0,
+        token=None,
+        tls_cert=None,
+        tls_key=None,
+        tls_ca=None,
+    )
+
+
+def _setup_logging(level: str, logfile: str | None) -> None:
+    import logging
+
+    numeric = getattr(logging, str(level).upper(), None)
+    if not isinstance(numeric, int):
+        raise InvalidLogLevel(f"--loglevel {level}: use DEBUG, INFO, WARNING, ERROR or CRITICAL")
+    handler: logging.Handler = (
+        logging.FileHandler(logfile) if logfile else logging.StreamHandler(sys.stderr)
+    )
+    handler.setFormatter(logging.Formatter("[%(asctime)s] %(levelname)s/%(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.setLevel(numeric)
+    root.addHandler(handler)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `loadforge` command; returns the exit code."""
     from loadforge.api import RunBroken
     from loadforge.scenario.errors import InvalidInput
 
     parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
+        if argv and argv[0] in ("run", "controller"):
+            _scenario_arguments(parser, argv)
+        args = parser.parse_args(argv)
         if args.command in ("run", "controller"):
-            args = _with_config(parser, args.command, sys.argv[1:] if argv is None else argv)
+            args = _with_config(parser, args.command, argv)
+            _setup_logging(args.loglevel, args.logfile)
+            if getattr(args, "worker", False):
+                return _command_worker(_worker_args(args))
             return _command_run(args)
         if args.command == "worker":
             return _command_worker(args)

@@ -19,8 +19,10 @@ the file given with `--config PATH`, holds defaults for any flag of `loadforge r
     users = 200
     run-time = "10m"
 
-Precedence, lowest first: the parser's defaults, the file's top level, the chosen profile,
-the chosen environment, `LOADFORGE_<FLAG>` environment variables (`LOADFORGE_USERS=5`,
+Precedence, lowest first: the parser's defaults, Locust's config (`~/.locust.conf`,
+`./locust.conf`, `[tool.locust]` in `pyproject.toml`, or `--config FILE.conf`), the
+file's top level, the chosen profile, the chosen environment, Locust's `LOCUST_<FLAG>`
+variables, `LOADFORGE_<FLAG>` environment variables (`LOADFORGE_USERS=5`,
 `LOADFORGE_RUN_TIME=1m`, lists separated by `;`), the command line. Unknown keys and
 values of the wrong type raise `ConfigFileError` naming them (exit code 2).
 """
@@ -38,6 +40,10 @@ from typing import Any
 from loadforge.errors import ConfigError
 
 ENV_PREFIX = "LOADFORGE_"
+LOCUST_ENV_PREFIX = "LOCUST_"
+LOCUST_FILES = ("~/.locust.conf", "locust.conf")
+# Text settings (variables, locust.conf lines) that are converted like the command line's.
+_TEXT_SOURCES = (ENV_PREFIX, LOCUST_ENV_PREFIX, "locust.conf", ".locust.conf")
 FILE_NAMES = ("loadforge.toml", "pyproject.toml")
 # Keys with a meaning of their own (not flags), and flags a file cannot set.
 SECTION_KEYS = ("environments", "profiles")
@@ -107,7 +113,7 @@ def option_actions(parser: argparse.ArgumentParser) -> dict[str, argparse.Action
 def _coerce(action: argparse.Action, value: Any, where: str) -> Any:
     """A file or variable value checked (and, for strings from the environment, converted)
     against what the flag takes."""
-    from_env = where.startswith(ENV_PREFIX)
+    from_env = where.startswith(_TEXT_SOURCES) or ".conf" in where.split(":")[0]
     wants_list = isinstance(action, argparse._AppendAction) or action.nargs == "*"
     if isinstance(action, argparse._StoreTrueAction):
         if from_env and isinstance(value, str) and value.lower() in _TRUE | _FALSE:
@@ -213,6 +219,81 @@ def env_settings(
     return out
 
 
+def locust_env_settings(
+    environ: Mapping[str, str], actions: Mapping[str, argparse.Action]
+) -> dict[str, Any]:
+    """Settings from Locust's `LOCUST_<FLAG>` variables (`LOCUST_USERS`, `LOCUST_HOST`...).
+    A variable naming no flag is left alone (`init_command_line_parser` arguments read
+    their own `env_var`)."""
+    out = {}
+    for var, value in environ.items():
+        if not var.startswith(LOCUST_ENV_PREFIX):
+            continue
+        name = var[len(LOCUST_ENV_PREFIX) :].lower()
+        action = actions.get(name)
+        if action is not None:
+            out[action.dest] = _coerce_locust(action, value, var)
+    return out
+
+
+def _coerce_locust(action: argparse.Action, value: Any, where: str) -> Any:
+    # Locust writes lists as `[a, b]` (or `a,b`) and `--json` as a boolean.
+    if action.dest == "json_path" and isinstance(value, str | bool):
+        truthy = value is True or str(value).lower() in _TRUE
+        return "-" if truthy else None
+    wants_list = isinstance(action, argparse._AppendAction) or action.nargs == "*"
+    if wants_list and isinstance(value, str):
+        value = [v.strip() for v in value.strip("[]").replace(";", ",").split(",") if v.strip()]
+    return _coerce(action, value, where)
+
+
+def read_locust_conf(path: Path) -> dict[str, Any]:
+    """`key = value` lines of a Locust config file (`#` comments, `[section]`s ignored)."""
+    table: dict[str, Any] = {}
+    for number, raw in enumerate(path.read_text().splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith(("#", ";", "[")):
+            continue
+        key, sep, value = line.partition("=")
+        if not sep:
+            key, sep, value = line.partition(":")
+        if not sep:
+            raise ConfigFileError(f"{path}:{number}: expected `key = value`, got {raw!r}")
+        table[key.strip()] = value.strip().strip('"').strip("'")
+    return table
+
+
+def locust_file_settings(
+    explicit: str | None, cwd: Path, actions: Mapping[str, argparse.Action]
+) -> dict[str, Any]:
+    """Settings from Locust's config files, lowest layer; `--config FILE` (not `.toml`)."""
+    tables: list[tuple[str, Mapping[str, Any]]] = []
+    if explicit and not explicit.endswith(".toml"):
+        path = Path(explicit)
+        if not path.is_file():
+            raise ConfigFileError(f"--config {explicit}: file not found")
+        tables.append((str(path), read_locust_conf(path)))
+    else:
+        for name in LOCUST_FILES:
+            path = Path(name).expanduser()
+            path = path if path.is_absolute() else cwd / path
+            if path.is_file():
+                tables.append((str(path), read_locust_conf(path)))
+        pyproject = cwd / "pyproject.toml"
+        if pyproject.is_file():
+            section = _read_toml(pyproject).get("tool", {}).get("locust")
+            if section:
+                tables.append((f"{pyproject} [tool.locust]", section))
+    out: dict[str, Any] = {}
+    for where, table in tables:
+        for key, value in table.items():
+            action = actions.get(key.replace("-", "_"))
+            if action is None:
+                raise ConfigFileError(f"{where}: unknown or unsupported Locust setting {key!r}")
+            out[action.dest] = _coerce_locust(action, value, f"{where}: {key}")
+    return out
+
+
 def resolve(
     parser: argparse.ArgumentParser,
     command_parser: argparse.ArgumentParser,
@@ -226,10 +307,15 @@ def resolve(
     actions = option_actions(command_parser)
     given = _given(parser, command_parser, argv)
     args = parser.parse_args(argv)
-    config = load_config(getattr(given, "config", None), cwd or Path.cwd(), actions)
+    explicit = getattr(given, "config", None)
+    locust_files = locust_file_settings(explicit, cwd or Path.cwd(), actions)
+    if explicit and not explicit.endswith(".toml"):
+        explicit = None  # a Locust config file, read above
+    config = load_config(explicit, cwd or Path.cwd(), actions)
     from_env = env_settings(environ, actions)
+    from_locust_env = locust_env_settings(environ, actions)
 
-    layers: list[dict[str, Any]] = [config.settings]
+    layers: list[dict[str, Any]] = [locust_files, config.settings]
     given_settings = {k: v for k, v in vars(given).items() if k in _dests(command_parser)}
     profile = (
         given_settings.get("profile") or from_env.get("profile") or config.settings.get("profile")
@@ -244,7 +330,7 @@ def resolve(
             where = config.path or "no config file"
             raise ConfigFileError(f"unknown environment {env_name!r} ({where}: {known})")
         layers.append(config.environments[env_name])
-    layers.extend((from_env, given_settings))
+    layers.extend((from_locust_env, from_env, given_settings))
     for layer in layers:
         for dest, value in layer.items():
             setattr(args, dest, value)

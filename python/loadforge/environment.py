@@ -169,17 +169,18 @@ class Environment:
         self.catch_exceptions = True
         self.web_ui = None
         self.reset_stats = False
-        self._run_stats: RunStats = RunStats()
+        empty = RunStats()
+        self._run_stats: Callable[[], RunStats] = lambda: empty
         self._duration: Callable[[], float] = lambda: 0.0
         self._users: Callable[[], int] = lambda: 0
         self._workers: Callable[[], int] = lambda: 0
-        self.stats = RequestStats(lambda: self._run_stats, lambda: self._duration())
+        self.stats = RequestStats(lambda: self._run_stats(), lambda: self._duration())
 
     def attach(
         self,
         runner: type[Runner],
         *,
-        stats: RunStats | None = None,
+        stats: Callable[[], RunStats] | None = None,
         duration: Callable[[], float] | None = None,
         users: Callable[[], int] | None = None,
         workers: Callable[[], int] | None = None,
@@ -188,7 +189,11 @@ class Environment:
         """Bind this process's run to the environment (the controller or a worker)."""
         self.runner = runner(self)
         self.runner._quit = quit
-        self._run_stats = stats if stats is not None else RunStats()
+        if stats is None:
+            empty = RunStats()
+            self._run_stats = lambda: empty
+        else:
+            self._run_stats = stats
         self._duration = duration or (lambda: 0.0)
         self._users = users or (lambda: 0)
         self._workers = workers or (lambda: 0)

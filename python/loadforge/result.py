@@ -203,7 +203,14 @@ class WorkerResult:
 
 @dataclass
 class Result:
-    """The outcome of a run. `exit_code`: 0 passed, 1 a threshold failed, 3 the run broke."""
+    """The outcome of a run.
+
+    `exit_code`: 3 the run broke; else a Locust `quitting` listener's
+    `environment.process_exit_code` when one was set; else, with thresholds, 0 when all
+    passed and 1 when one failed; without thresholds, 0 for a clean run and
+    `exit_code_on_error` (default 1, as Locust) when a request failed, a task raised or
+    an open-model iteration was dropped. `verdict` says which rule decided, in words.
+    """
 
     passed: bool
     total: EndpointResult
@@ -217,12 +224,34 @@ class Result:
     broken: str = ""
     stopped_by: str = ""
     stats: RunStats | None = field(default=None, repr=False)
+    exit_code_on_error: int = EXIT_THRESHOLD_FAILED
+    process_exit_code: int | None = None
+    # Without thresholds: what failed ("" for a clean run).
+    errors_seen: str = ""
 
     @property
     def exit_code(self) -> int:
         if self.broken:
             return EXIT_RUN_BROKE
-        return EXIT_PASSED if self.passed else EXIT_THRESHOLD_FAILED
+        if self.process_exit_code is not None:
+            return self.process_exit_code
+        if self.thresholds:
+            return EXIT_PASSED if self.passed else EXIT_THRESHOLD_FAILED
+        return self.exit_code_on_error if self.errors_seen else EXIT_PASSED
+
+    @property
+    def verdict(self) -> str:
+        """Why the run passed or failed, in one line."""
+        if self.broken:
+            return f"the run broke: {self.broken}"
+        if self.process_exit_code is not None:
+            return f"exit code {self.process_exit_code} set by the scenario's listener"
+        if self.thresholds:
+            failed = len(self.failed_thresholds)
+            return f"{failed} threshold(s) failed" if failed else "every threshold passed"
+        if self.errors_seen:
+            return f"no thresholds, and {self.errors_seen}"
+        return "no thresholds, and nothing failed"
 
     @property
     def failed_thresholds(self) -> list[Verdict]:
@@ -261,8 +290,10 @@ class Result:
         endpoints = EndpointList(
             EndpointResult.from_stats(ep, seconds) for ep in stats.sorted_endpoints()
         )
+        errors_seen = _errors_seen(stats)
         return cls(
-            passed=not broken and all(v.passed for v in verdicts),
+            passed=not broken and all(v.passed for v in verdicts) and (bool(verdicts) or not errors_seen),
+            errors_seen=errors_seen,
             total=total,
             endpoints=endpoints,
             thresholds=verdicts,
@@ -277,7 +308,14 @@ class Result:
         )
 
     @classmethod
-    def from_outcome(cls, outcome: Any, plan: plan_pb2.Plan) -> Result:
+    def from_outcome(
+        cls,
+        outcome: Any,
+        plan: plan_pb2.Plan,
+        *,
+        exit_code_on_error: int = EXIT_THRESHOLD_FAILED,
+        process_exit_code: int | None = None,
+    ) -> Result:
         """From the controller's `Outcome` (stats, workers, started_at, duration_s, broken)."""
         stats: RunStats = outcome.stats
         workers = []
@@ -293,7 +331,7 @@ class Result:
                     error=w.error,
                 )
             )
-        return cls.build(
+        result = cls.build(
             stats,
             list(plan.thresholds),
             workers=workers,
@@ -303,6 +341,11 @@ class Result:
             broken=getattr(outcome, "broken", ""),
             stopped_by=getattr(outcome, "stopped_by", ""),
         )
+        result.exit_code_on_error = exit_code_on_error
+        result.process_exit_code = process_exit_code
+        if process_exit_code is not None and not result.broken:
+            result.passed = process_exit_code == 0
+        return result
 
     # --- output -----------------------------------------------------------------------
 
@@ -335,6 +378,7 @@ class Result:
         started = datetime.datetime.fromtimestamp(self.started_at, tz=datetime.UTC)
         return {
             "passed": self.passed,
+            "verdict": self.verdict,
             "exit_code": self.exit_code,
             "started_at": started.isoformat(),
             "duration_s": self.duration_s,
@@ -398,3 +442,16 @@ class Result:
             print_summary(self)
             for path in written:
                 print(f"wrote {path}")
+
+
+def _errors_seen(stats: RunStats) -> str:
+    """What failed in a run, for the no-threshold rule ("" when nothing did)."""
+    parts = []
+    if stats.total.failures:
+        parts.append(f"{stats.total.failures:,} request(s) failed")
+    raised = sum(e.count for e in stats.exceptions.values())
+    if raised:
+        parts.append(f"{raised:,} task exception(s)")
+    if stats.dropped_iterations:
+        parts.append(f"{stats.dropped_iterations:,} iteration(s) dropped")
+    return ", ".join(parts)

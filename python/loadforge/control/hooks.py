@@ -18,6 +18,7 @@ from typing import Any
 
 from loadforge import environment as _environment
 from loadforge.events import events
+from loadforge.stats import RunStats
 
 
 def parsed_options(options_json: str) -> argparse.Namespace:
@@ -52,6 +53,7 @@ class ControllerHooks:
         classes: list[type],
         options: argparse.Namespace,
         target_users: int,
+        reset_stats: bool = False,
     ) -> None:
         self.controller = controller
         self.env = env = _environment.current()
@@ -66,13 +68,15 @@ class ControllerHooks:
         runner = _environment.MasterRunner if distributed else _environment.LocalRunner
         env.attach(
             runner,
-            stats=controller.stats,
+            stats=lambda: controller.stats,
             duration=lambda: controller.stats.measured_s or controller.elapsed,
             users=lambda: controller.stats.users,
             workers=lambda: len(controller._active()),
             quit=quit_run,
         )
         self.target_users = target_users
+        self.reset_stats = reset_stats
+        env.reset_stats = reset_stats
         self._spawned = False
         events.init.fire(environment=env, runner=env.runner, web_ui=None)
 
@@ -90,6 +94,10 @@ class ControllerHooks:
         if self.target_users and users >= self.target_users:
             self._spawned = True
             runner.state = _environment.STATE_RUNNING
+            if self.reset_stats:
+                # Locust's --reset-stats: what the ramp-up measured is left out.
+                self.controller.stats = RunStats()
+                events.reset_stats.fire()
             events.spawning_complete.fire(user_count=users)
 
     def finish(self) -> int | None:

@@ -102,8 +102,8 @@ def print_summary(result: Result, console: Console | None = None) -> None:
     details = escape(details)
     if result.broken:
         out.print(f"[bold red]RUN BROKE[/] ({escape(result.broken)}) — {details}")
-    elif result.passed:
+    elif result.exit_code == 0:
         out.print(f"[bold green]PASSED[/] — {details}")
     else:
-        failed = len(result.failed_thresholds)
-        out.print(f"[bold red]FAILED[/] — {failed} threshold(s) failed; {details}")
+        verdict = escape(result.verdict)
+        out.print(f"[bold red]FAILED[/] (exit {result.exit_code}) — {verdict}; {details}")

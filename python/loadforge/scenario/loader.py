@@ -66,7 +66,8 @@ def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     message = text[0] if text else ""
     message = message if len(message) <= 300 else message[:297] + "..."
-    kind = "ImportError" if isinstance(exc, ImportError) else type(exc).__name__
+    # The layer's own "not supported" errors read as the ImportError they are.
+    kind = "ImportError" if isinstance(exc, compat.Unsupported) else type(exc).__name__
     return f"{kind}: {message}" if message else kind
 
 
@@ -85,9 +86,26 @@ def _forget_shadowed_modules(root: Path) -> None:
             del sys.modules[name]
 
 
+# Scenarios imported ahead of `load_scenario` (the CLI imports a file early so that its
+# `init_command_line_parser` listeners can add options): resolved path -> import result.
+_preloaded: dict[Path, tuple[ModuleType, list[Path]]] = {}
+
+
+def preload(path: str | Path) -> None:
+    """Import the scenario now; the next `load_scenario` of the same file uses this import
+    (a file runs its module code once)."""
+    resolved = Path(path).resolve()
+    if not resolved.is_file():
+        raise ScenarioError("scenario file not found", file=str(path))
+    _preloaded[resolved] = _import(resolved)
+
+
 def _import(path: Path) -> tuple[ModuleType, list[Path]]:
     """Execute the file as a module with its folder on sys.path; return it and the
     local modules it imported."""
+    early = _preloaded.pop(path, None)
+    if early is not None:
+        return early
     root = str(path.parent)
     if root not in sys.path:
         sys.path.insert(0, root)
