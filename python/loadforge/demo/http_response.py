@@ -15,17 +15,26 @@ _BODYLESS = frozenset({204, 304})
 class Response:
     """Status, body and content type; `encode` adds the framing headers."""
 
-    __slots__ = ("body", "content_type", "status")
+    __slots__ = ("body", "content_type", "headers", "status")
 
-    def __init__(self, status: int, body: bytes = b"", content_type: str = "application/json"):
+    def __init__(
+        self,
+        status: int,
+        body: bytes = b"",
+        content_type: str = "application/json",
+        headers: tuple[tuple[str, str], ...] = (),
+    ):
         self.status = status
         self.body = body
         self.content_type = content_type
+        self.headers = headers  # extra headers (Set-Cookie, Location)
 
     def encode(self, keep_alive: bool) -> bytes:
         """The bytes to write: status line, headers, body."""
         reason = _REASONS.get(self.status, "Unknown")
         connection = "keep-alive" if keep_alive else "close"
+        if self.headers:
+            connection += "".join(f"\r\n{name}: {value}" for name, value in self.headers)
         if self.status in _BODYLESS:
             return (
                 f"HTTP/1.1 {self.status} {reason}\r\nServer: loadforge-demo\r\n"

@@ -12,6 +12,8 @@
   counted themselves).
 - `GET /delay?ms=N`: sleeps N ms (0..60000), then 200.
 - `ANY /status/{code}`: answers with that status (200..599).
+- `/login`, `/logout`, `/me`, `/redirect`, `/echo`: sessions, cookies, redirects
+  (`loadforge.demo.session_routes`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from urllib.parse import parse_qs
 
 import orjson
 
+from loadforge.demo import session_routes
 from loadforge.demo.counters import Counters
 from loadforge.demo.http_parser import Request
 from loadforge.demo.http_response import Response, error_response, json_response
@@ -39,6 +42,11 @@ ENDPOINTS = [
     "POST /stats/reset",
     "GET /delay?ms=N",
     "GET /status/{code}",
+    "POST /login",
+    "POST /logout",
+    "GET /me",
+    "GET /redirect?to=PATH&code=302",
+    "ANY /echo",
 ]
 MAX_DELAY_MS = 60_000
 _FILE_FIELDS = ("image", "file")
@@ -76,6 +84,8 @@ class Router:
         path, method = request.path, request.method
         if path.startswith("/status/"):
             return _status(path[len("/status/") :])
+        if path in session_routes.PATHS:
+            return session_routes.handle(request)
         allowed = _METHODS.get(path)
         if allowed is None:
             return error_response(404, f"no endpoint {path}")

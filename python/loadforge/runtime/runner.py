@@ -43,12 +43,14 @@ class _UserSlot:
     """A running user: its asyncio task, how to interrupt its wait, and (for synchronous
     users and task sets) the runtime calls their code makes from the user's greenlet."""
 
-    __slots__ = ("count", "runner", "stopping", "task", "user", "wake")
+    __slots__ = ("count", "retired", "runner", "stopping", "task", "user", "wake")
 
     def __init__(self, runner: PythonRunner) -> None:
         self.runner = runner
         self.count = runner._exceptions.add
         self.stopping = False
+        # Stopped itself (StopUser): the engine does not start a replacement.
+        self.retired = False
         self.task: asyncio.Task[None] | None = None
         self.user: Any = None
         self.wake: asyncio.Future[None] | None = None
@@ -263,7 +265,7 @@ class PythonRunner:
         finally:
             self._users.pop(user_id, None)
             try:
-                self._user_finished(user_id)
+                self._user_finished(user_id, slot.retired)
             except Exception:
                 log.debug("user_finished(%s) refused", user_id, exc_info=True)
 
@@ -291,6 +293,7 @@ class PythonRunner:
             except asyncio.CancelledError:
                 raise
             except StopUser:
+                slot.retired = True
                 return
             except Exception as exc:
                 count(name, exc)
@@ -328,6 +331,7 @@ class PythonRunner:
             try:
                 slot.call(getattr(user, hook))
             except StopUser:
+                slot.retired = True
                 return False
             except (RescheduleTask, RescheduleTaskImmediately, InterruptTaskSet):
                 pass
@@ -355,6 +359,7 @@ class PythonRunner:
             try:
                 run()
             except StopUser:
+                slot.retired = True
                 return
             except RescheduleTaskImmediately:
                 continue
@@ -392,6 +397,7 @@ class PythonRunner:
             except asyncio.CancelledError:
                 raise
             except StopUser:
+                slot.retired = True
                 return
             except Exception as exc:
                 count(name, exc)

@@ -52,6 +52,8 @@ pub fn run(shared: &Arc<Shared>) -> Exit {
             } else {
                 shared.target_users.load(Ordering::Relaxed)
             };
+            // Users that stopped themselves (Locust's StopUser) are not replaced.
+            let target = target.saturating_sub(shared.retired_users.load(Ordering::Relaxed));
             let now = Instant::now();
             let dt = now.duration_since(last).as_secs_f64();
             last = now;

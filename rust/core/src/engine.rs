@@ -90,6 +90,7 @@ impl Engine {
             closing: AtomicBool::new(false),
             users: Mutex::new(Vec::new()),
             target_users: AtomicU32::new(users),
+            retired_users: AtomicU32::new(0),
             rate_bits: AtomicU64::new(f64::to_bits(rate)),
             scaled: AtomicBool::new(false),
             in_flight: AtomicU32::new(0),
@@ -314,8 +315,15 @@ impl Engine {
     }
 
     /// A Python user has stopped.
-    pub fn user_finished(&self, user_id: u64) {
-        self.shared.remove_user(user_id);
+    /// `retired`: it stopped itself (`StopUser`) and is not to be replaced.
+    pub fn user_finished(&self, user_id: u64, retired: bool) {
+        // Counted before the removal wakes the control loop, so it never sees a gap to fill.
+        if retired {
+            self.shared.retired_users.fetch_add(1, Ordering::AcqRel);
+        }
+        if !self.shared.remove_user(user_id) && retired {
+            self.shared.retired_users.fetch_sub(1, Ordering::AcqRel);
+        }
     }
 
     /// An open-model Python iteration has finished.

@@ -69,6 +69,9 @@ pub struct Shared {
     pub users: Mutex<Vec<UserEntry>>,
     /// Target users (closed) set by the plan or `scale`.
     pub target_users: AtomicU32,
+    /// Python users that stopped themselves for good (`StopUser`): the closed model's
+    /// target is lowered by them instead of starting replacements.
+    pub retired_users: AtomicU32,
     /// Arrival rate (open) as f64 bits, set by the plan or `scale`.
     pub rate_bits: AtomicU64,
     /// `scale` overrides the stages.

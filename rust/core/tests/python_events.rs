@@ -124,7 +124,7 @@ fn python_users_start_stop_and_submit() {
             panic!("unexpected {ev:?}")
         };
         assert!(ids.contains(user_id));
-        e.user_finished(*user_id);
+        e.user_finished(*user_id, false);
     }
     assert_eq!(e.users(), 1);
     e.stop(Duration::from_millis(100));

@@ -315,9 +315,11 @@ impl PyEngine {
         self.inner.take_iteration()
     }
 
-    /// A Python user has stopped.
-    fn user_finished(&self, user_id: u64) {
-        self.inner.user_finished(user_id);
+    /// A Python user has stopped; `retired=True`: it stopped itself (`StopUser`) and the
+    /// closed model does not replace it, as Locust does not.
+    #[pyo3(signature = (user_id, retired = false))]
+    fn user_finished(&self, user_id: u64, retired: bool) {
+        self.inner.user_finished(user_id, retired);
     }
 
     /// An open-model Python iteration has finished.
