@@ -52,10 +52,29 @@ class Comparison:
 def comparisons(nginx: NginxServer, duration: int, workdir: Path) -> list[Comparison]:
     http, h2 = nginx.http_url, nginx.h2_url
 
+    measured: dict[str, Measurement] = {}
+
     def ours(
         tool: str, scenario: str, host: str, users: int = 50, extra: tuple[str, ...] = ()
     ) -> Callable[[], Measurement]:
-        return lambda: run_scenario(tool, scenario, host, duration, users, extra)
+        # Measured once per run even when two comparisons use it (then the same figures).
+        def measure() -> Measurement:
+            if tool not in measured:
+                measured[tool] = run_scenario(tool, scenario, host, duration, users, extra)
+            return measured[tool]
+
+        return measure
+
+    locust_peer: dict[str, Measurement] = {}
+
+    def locust() -> Measurement:
+        if "m" not in locust_peer:
+            locust_peer["m"] = peers.locust_fast_http(http, duration)
+        return locust_peer["m"]
+
+    python_async = ours("loadforge async def GET", "http_async.py", http)
+    # benches/locustfile.py itself, unchanged: Locust's FastHttpUser, a plain `def` task.
+    python_sync = ours("loadforge running the Locust file (sync def)", "../locustfile.py", http)
 
     return [
         Comparison(
@@ -92,12 +111,9 @@ def comparisons(nginx: NginxServer, duration: int, workdir: Path) -> list[Compar
             ours("loadforge async def gRPC", "grpc_async.py", h2),
             5.0,
         ),
-        Comparison(
-            "python",
-            lambda: peers.locust_fast_http(http, duration),
-            ours("loadforge async def GET", "http_async.py", http),
-            10.0,
-        ),
+        Comparison("python", locust, python_async, 10.0),
+        Comparison("python", locust, python_sync, 8.0),
+        Comparison("python", python_async, python_sync, 0.8),
     ]
 
 
@@ -136,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     rows: list[Row] = []
+    shown: set[int] = set()
     with NginxServer() as nginx, tempfile.TemporaryDirectory() as tmp:
         for pid in nginx.worker_pids():
             pin_process(pid)
@@ -148,12 +165,15 @@ def main(argv: list[str] | None = None) -> int:
             if c.group not in groups:
                 continue
             peer = c.peer()
-            rows.append(Row(c.group, peer))
-            print(f"  {peer.tool}: {_show(peer)}", flush=True)
+            if id(peer) not in shown:  # a peer shared by comparisons is listed once
+                shown.add(id(peer))
+                rows.append(Row(c.group, peer))
+                print(f"  {peer.tool}: {_show(peer)}", flush=True)
             if c.ours is not None and not args.peers_only:
                 ours = c.ours()
+                shown.add(id(ours))
                 rows.append(Row(c.group, ours, peer, c.bar))
-                print(f"  {ours.tool}: {_show(ours)}", flush=True)
+                print(f"  {ours.tool}: {_show(ours)} vs {peer.tool}", flush=True)
     print()
     print(render_table(rows))
     path = write_json(rows, args.out, args.duration)

@@ -40,7 +40,10 @@ class Row:
 def _versus(row: Row) -> str:
     if row.ratio is None or row.peer is None:
         return ""
-    return f"{row.ratio:.2f}x {row.peer.tool.split()[0]}"
+    # A loadforge peer (async def vs the Locust file) is named in full: "loadforge" alone
+    # would not say which run.
+    tool = row.peer.tool
+    return f"{row.ratio:.2f}x {tool if tool.startswith('loadforge') else tool.split()[0]}"
 
 
 def render_table(rows: list[Row]) -> str:
@@ -54,9 +57,7 @@ def render_table(rows: list[Row]) -> str:
                 r.group,
                 m.tool,
                 f"{m.rps:,.0f}" if m.rps is not None else "-",
-                f"{r.ratio:.2f}x {r.peer.tool.split()[0]}"
-                if r.ratio is not None and r.peer
-                else "",
+                _versus(r),
                 f">= {r.bar:g}x" if r.bar is not None else "",
                 r.verdict,
                 m.note,

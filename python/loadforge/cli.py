@@ -300,9 +300,14 @@ def _scenario_arguments(parser: argparse.ArgumentParser, argv: list[str]) -> Non
     from loadforge.locust_flags import ParserAdapter, scenario_and_classes
     from loadforge.scenario.loader import preload
 
-    known, _ = parser.parse_known_args(argv)
+    # `--help` waits for the scenario's options, so it is left for the full parse.
+    known, _ = parser.parse_known_args([a for a in argv if a not in ("-h", "--help")])
     if getattr(known, "worker", False):
         return
+    # Before the scenario's own options are known, their values may look positional:
+    # the scenario is -f, else the first positional .py file, else ./locustfile.py.
+    files = [p for p in known.scenario or [] if p.endswith(".py")]
+    known.scenario = files[:1]
     path, _classes = scenario_and_classes(known)
     if path is None or not path.endswith(".py"):
         return

@@ -14,6 +14,7 @@ import asyncio
 from types import TracebackType
 from typing import Any, Literal
 
+from .greenlets import await_only, in_user
 from .response import CompletionEvent, Response
 
 
@@ -50,11 +51,34 @@ class CatchResponse:
         self._name = name
         self._response: CaughtResponse | None = None
 
-    def __enter__(self) -> None:
-        raise TypeError("catch_response=True needs `async with`, not `with`")
+    def __enter__(self) -> CaughtResponse:
+        if in_user():
+            # A synchronous task (its own greenlet): wait here, as Locust's `with` does.
+            response: CaughtResponse = await_only(self._future)
+            self._response = response
+            return response
+        # `with` inside `async def` cannot wait for the answer. The request is on the wire:
+        # record it when it completes (its status decides), and fail the task loudly.
+        self._future.add_done_callback(self._record_when_done)
+        raise TypeError(
+            "catch_response=True in `async def` needs `async with` (or make the task a "
+            "plain `def`); the request was recorded by its status"
+        )
 
-    def __exit__(self, *_: object) -> None:  # pragma: no cover - __enter__ always raises
-        return None
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> Literal[False]:
+        return self._finish(exc)
+
+    def _record_when_done(self, future: asyncio.Future[Any]) -> None:
+        if future.cancelled() or future.exception() is not None:
+            return
+        response = future.result()
+        self._response = response
+        self._finish(None)
 
     async def __aenter__(self) -> CaughtResponse:
         response: CaughtResponse = await self._future
@@ -67,6 +91,9 @@ class CatchResponse:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> Literal[False]:
+        return self._finish(exc)
+
+    def _finish(self, exc: BaseException | None) -> Literal[False]:
         response = self._response
         if response is None:
             return False

@@ -118,6 +118,8 @@ def _profile(options: PlanOptions) -> plan_pb2.LoadProfile:
 
 
 def _user_class(spec: UserSpec, host: str | None) -> plan_pb2.UserClass:
+    if host is None and not getattr(spec.cls, "_loadforge_needs_host", True):
+        host = ""  # Locust's plain `User`: a custom client, no HTTP base URL needed
     if host is None:
         file, line = class_location(spec.cls)
         raise ScenarioError(

@@ -88,6 +88,7 @@ class User(_LocustUser, _base.User):
     """Locust's `User`: bring your own client and record with `events.request.fire(...)`."""
 
     abstract = True
+    _loadforge_needs_host = False
 
 
 setattr(User, SYNC_CLASS_ATTR, True)
@@ -97,6 +98,7 @@ class HttpUser(_LocustUser, _base.HttpUser):
     """Locust's `HttpUser`: `self.client` is a requests-like session."""
 
     abstract = True
+    _loadforge_needs_host = True
 
 
 setattr(HttpUser, SYNC_CLASS_ATTR, True)
