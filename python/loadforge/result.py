@@ -103,6 +103,8 @@ class EndpointResult:
     status_codes: dict[int, int] = field(default_factory=dict)
     errors: list[ErrorEntry] = field(default_factory=list)
     bytes_received: int = 0
+    # Reply messages received (gRPC): one per unary call, every one of a stream.
+    messages: int = 0
     stats: EndpointStats | None = field(default=None, repr=False)
 
     @property
@@ -132,6 +134,7 @@ class EndpointResult:
             status_codes=dict(stats.status_codes),
             errors=sorted(stats.errors.values(), key=lambda e: -e.count),
             bytes_received=stats.bytes_received,
+            messages=stats.messages,
             stats=stats,
         )
 
@@ -151,6 +154,8 @@ class EndpointResult:
             {"kind": e.kind, "count": e.count, "sample": e.sample} for e in self.errors
         ]
         out["bytes_received"] = self.bytes_received
+        if self.method.startswith("GRPC"):
+            out["messages"] = self.messages
         return out
 
 

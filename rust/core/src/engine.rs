@@ -293,7 +293,7 @@ impl Engine {
             latency_us: elapsed_us,
             service_us: None,
             correct_interval_us: 0,
-            status,
+            status: (status != 0).then_some(status),
             bytes_received,
             bytes_sent: 0,
             messages: 0,

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
+use crate::grpc_code;
 use crate::net::{Keep, RequestError, Response};
 use crate::plan::{Protocol, Template};
 use crate::recorder::{ErrorKind, Sample};
@@ -68,12 +69,13 @@ impl Drop for CutOffGuard<'_> {
             ErrorKind::Timeout
         };
         let message = "cut off when the engine stopped";
+        let status = self.grpc.then_some(grpc_code::DEADLINE_EXCEEDED);
         record(
             self.thread,
             self.endpoint,
             elapsed,
             self.timing,
-            0,
+            status,
             0,
             0,
             0,
@@ -125,8 +127,7 @@ pub async fn execute(
         Protocol::Grpc => result.map_err(grpc_status_of),
         _ => result,
     };
-    let deferred = call.defer_redirects
-        && matches!(&result, Ok(resp) if is_redirect(resp.status));
+    let deferred = call.defer_redirects && matches!(&result, Ok(resp) if is_redirect(resp.status));
     if call.record && !deferred {
         let bytes_sent = match tpl.protocol {
             Protocol::Http1 => tpl.h1_bytes.len() as u64,
@@ -136,12 +137,16 @@ pub async fn execute(
             Ok(resp) => {
                 let verdict = judge(tpl, resp);
                 let error = verdict.as_ref().err();
+                let status = match tpl.protocol {
+                    Protocol::Grpc => grpc_code::of(error.map(|(k, _)| k), resp.status),
+                    _ => resp.status,
+                };
                 record(
                     thread,
                     tpl.endpoint,
                     elapsed,
                     call.timing,
-                    resp.status,
+                    Some(status),
                     resp.bytes_received,
                     bytes_sent,
                     resp.messages,
@@ -153,7 +158,7 @@ pub async fn execute(
                 tpl.endpoint,
                 elapsed,
                 call.timing,
-                0,
+                (tpl.protocol == Protocol::Grpc).then(|| grpc_code::of(Some(&e.kind), 0)),
                 0,
                 bytes_sent,
                 0,
@@ -196,14 +201,15 @@ pub fn judge(tpl: &Template, resp: &Response) -> Result<(), (ErrorKind, String)>
     tpl.check.evaluate(resp.status, &resp.body)
 }
 
-/// Records one sample into the thread's recorder.
+/// Records one sample into the thread's recorder; `status` is the HTTP status, or for
+/// gRPC the call's gRPC status (`grpc_code`), None when there is none to count.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn record(
     thread: &ThreadCtx,
     endpoint: u32,
     elapsed: Duration,
     timing: Timing,
-    status: u16,
+    status: Option<u16>,
     bytes_received: u64,
     bytes_sent: u64,
     messages: u64,

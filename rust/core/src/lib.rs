@@ -10,6 +10,7 @@ pub mod engine;
 pub mod error;
 pub mod events;
 mod exchange;
+mod grpc_code;
 pub mod histogram;
 pub mod net;
 mod open;

@@ -129,7 +129,8 @@ pub struct Sample<'a> {
     pub service_us: Option<u64>,
     /// Expected interval for coordinated-omission correction (0 = none).
     pub correct_interval_us: u64,
-    pub status: u16,
+    /// HTTP status, or a gRPC call's gRPC status (0 is OK); None: nothing to count.
+    pub status: Option<u16>,
     pub bytes_received: u64,
     pub bytes_sent: u64,
     pub messages: u64,
@@ -172,10 +173,10 @@ impl Recorder {
                 .get_or_insert_with(Histogram::new)
                 .record(service);
         }
-        if s.status != 0 {
-            match ep.status_codes.iter_mut().find(|(c, _)| *c == s.status) {
+        if let Some(status) = s.status {
+            match ep.status_codes.iter_mut().find(|(c, _)| *c == status) {
                 Some((_, n)) => *n += 1,
-                None => ep.status_codes.push((s.status, 1)),
+                None => ep.status_codes.push((status, 1)),
             }
         }
         if let Some((kind, message)) = s.error {

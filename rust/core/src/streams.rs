@@ -18,6 +18,7 @@ use tokio::sync::mpsc;
 use crate::error::Result;
 use crate::events::Event;
 use crate::exchange::{grpc_status_of, record, Timing};
+use crate::grpc_code;
 use crate::net::grpc_stream::{self, Deframer};
 use crate::net::http2::{push_headers, status_from};
 use crate::net::RequestError;
@@ -125,7 +126,7 @@ impl Drop for EndGuard {
                 self.endpoint,
                 elapsed,
                 self.timing,
-                0,
+                Some(grpc_code::DEADLINE_EXCEEDED),
                 0,
                 0,
                 0,
@@ -231,12 +232,13 @@ pub fn open_stream(shared: &Arc<Shared>, thread_index: usize, sub: StreamSubmiss
         let err = error
             .as_ref()
             .map(|(k, m)| (k, m as &dyn std::fmt::Display));
+        let code = grpc_code::of(error.as_ref().map(|(k, _)| k), status);
         record(
             &thread,
             tpl.endpoint,
             elapsed,
             timing,
-            status,
+            Some(code),
             progress.received,
             progress.sent,
             progress.messages,
@@ -248,7 +250,7 @@ pub fn open_stream(shared: &Arc<Shared>, thread_index: usize, sub: StreamSubmiss
                 first_endpoint,
                 first,
                 timing,
-                status,
+                Some(code),
                 0,
                 0,
                 0,
