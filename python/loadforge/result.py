@@ -15,6 +15,7 @@ from typing import Any, SupportsIndex, overload
 
 from loadforge._proto import plan_pb2
 
+from .report.units import observed
 from .stats import AGGREGATED, EndpointStats, ErrorEntry, RunStats
 from .thresholds import Verdict, evaluate, parse_thresholds
 from .timeseries import percentile_ms
@@ -51,12 +52,7 @@ class ThresholdsFailed(AssertionError):
 
 
 def _fmt(v: Verdict) -> str:
-    if v.observed is None:
-        return "no requests"
-    unit = v.threshold.unit
-    if unit == "ratio":
-        return f"{v.observed * 100:.2f}%"
-    return f"{v.observed:.2f}{' ms' if unit == 'ms' else ''}"
+    return observed(v.observed, v.threshold.unit)
 
 
 def percentile_key(p: float) -> str:

@@ -11,7 +11,8 @@ from rich.table import Table
 from rich.text import Text
 
 from .live import LiveView
-from .tables import ms, percentiles_table, requests_table
+from .tables import percentiles_table, requests_table
+from .units import observed
 
 if TYPE_CHECKING:
     from loadforge.result import Result
@@ -61,16 +62,8 @@ def _thresholds_table(result: Result) -> Table | None:
     for name in ("", "Scope", "Threshold", "Observed"):
         table.add_column(name)
     for v in result.thresholds:
-        if v.observed is None:
-            observed = "no requests"
-        elif v.threshold.unit == "ratio":
-            observed = f"{v.observed:.2%}"
-        elif v.threshold.unit == "ms":
-            observed = f"{ms(v.observed)} ms"
-        else:
-            observed = f"{v.observed:,.2f}"
         mark = "[green]✓ pass[/]" if v.passed else "[red]✗ FAIL[/]"
-        table.add_row(mark, Text(v.scope), Text(v.expr), observed)
+        table.add_row(mark, Text(v.scope), Text(v.expr), observed(v.observed, v.threshold.unit))
     return table
 
 

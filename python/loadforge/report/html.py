@@ -13,6 +13,8 @@ from typing import Any
 
 import orjson
 
+from .units import observed
+
 _PERCENTILE_KEYS = ("p50", "p90", "p95", "p99", "p99.9", "max")
 
 _CSS = """
@@ -147,14 +149,7 @@ def _endpoint_rows(summary: dict[str, Any]) -> str:
 
 
 def _observed(verdict: dict[str, Any]) -> str:
-    value, unit = verdict.get("observed"), verdict.get("unit") or ""
-    if value is None:
-        return "no requests"
-    if unit == "ratio":
-        return f"{value * 100:.2f} %"
-    if unit == "ms":
-        return f"{value:,.3f} ms"
-    return f"{value:,.6g} {unit}".strip()
+    return observed(verdict.get("observed"), verdict.get("unit") or "")
 
 
 def _threshold_rows(summary: dict[str, Any]) -> str:

@@ -10,12 +10,11 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
+from .units import observed
+
 
 def _observed(v: dict[str, Any]) -> str:
-    if v.get("observed") is None:
-        return "no requests in scope"
-    unit = v.get("unit") or ""
-    return f"{v['observed']:.6g}{unit}" if isinstance(v["observed"], float) else f"{v['observed']}"
+    return observed(v.get("observed"), v.get("unit") or "")
 
 
 def render(summary: dict[str, Any], name: str = "loadforge") -> str:

@@ -16,7 +16,7 @@ from rich.text import Text
 from loadforge.stats import RunStats
 from loadforge.timeseries import SeriesPoint
 
-from .tables import ms
+from .units import ms
 
 # Seconds of history behind the "current" rates and percentiles.
 WINDOW_S = 5

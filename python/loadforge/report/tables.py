@@ -14,14 +14,7 @@ from rich.text import Text
 from loadforge.stats import EndpointStats
 from loadforge.timeseries import LOCUST_PERCENTILES
 
-
-def ms(value: float) -> str:
-    """A latency for humans: `0.42`, `12.3`, `1,204`."""
-    if value >= 1000:
-        return f"{value:,.0f}"
-    if value >= 10:
-        return f"{value:.1f}"
-    return f"{value:.2f}"
+from .units import ms
 
 
 def percentile_label(p: float) -> str:

@@ -1,0 +1,34 @@
+"""How figures are written for people, the same in every report (console, live view,
+HTML, JUnit, the `ThresholdsFailed` message): a latency in ms, a ratio in percent, a
+rate per second. One place, so no report prints `0.847134ratio`.
+
+    >>> ms(12.345)
+    '12.3'
+    >>> observed(0.847134, "ratio")
+    '84.71%'
+    >>> observed(312.5, "ms")
+    '312.5 ms'
+"""
+
+from __future__ import annotations
+
+
+def ms(value: float) -> str:
+    """A latency for humans: `0.42`, `12.3`, `1,204`."""
+    if value >= 1000:
+        return f"{value:,.0f}"
+    if value >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}"
+
+
+def observed(value: float | None, unit: str) -> str:
+    """A threshold's observed value with its unit (`Threshold.unit`: "ms", "ratio" or ""
+    for counts and rates); "no requests" when the scope saw none."""
+    if value is None:
+        return "no requests"
+    if unit == "ratio":
+        return f"{value:.2%}"
+    if unit == "ms":
+        return f"{ms(value)} ms"
+    return f"{value:,.2f}"
