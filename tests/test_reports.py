@@ -19,7 +19,8 @@ from loadforge.report.json_report import write_json
 from loadforge.result import Result, ThresholdsFailed, WorkerResult
 from loadforge.stats import RunStats
 
-# Locust 2.x's exact header lines (locust/stats.py, StatsCSV / StatsCSVFileWriter).
+# Locust 2.47's exact header lines (locust/stats.py, StatsCSV / StatsCSVFileWriter);
+# test_locust_csv.py checks them against a real Locust run where one is installed.
 LOCUST_STATS_HEADER = (
     b"Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,"
     b"Min Response Time,Max Response Time,Average Content Size,Requests/s,Failures/s,"
@@ -32,7 +33,7 @@ LOCUST_HISTORY_HEADER = (
     b"Total Average Response Time,Total Min Response Time,Total Max Response Time,"
     b"Total Average Content Size\r\n"
 )
-LOCUST_FAILURES_HEADER = b"Method,Name,Error,Occurrences\r\n"
+LOCUST_FAILURES_HEADER = b"Method,Name,Error,Occurrences,First Seen,Last Seen\r\n"
 LOCUST_EXCEPTIONS_HEADER = b"Count,Message,Traceback,Nodes\r\n"
 
 
@@ -196,7 +197,14 @@ def test_csv_files_match_locust(tmp_path: Path) -> None:
     assert {r["Name"] for r in history} == {"/health", "/predict", "Aggregated"}
 
     failures = list(csv.reader(io.StringIO(failures_csv.decode())))
-    assert failures[1] == ["POST", "/predict", "http_status: HTTP 503", "8"]
+    assert failures[1] == [
+        "POST",
+        "/predict",
+        "http_status: HTTP 503",
+        "8",
+        "2023-11-14T22:13:21Z",
+        "2023-11-14T22:13:24Z",
+    ]
     exceptions = list(csv.reader(io.StringIO(exceptions_csv.decode())))
     assert exceptions[1] == ["8", "predict: ValueError: bad", "Traceback: x", "w1, w2"]
 

@@ -15,7 +15,7 @@ from typing import Any, SupportsIndex, overload
 
 from loadforge._proto import plan_pb2
 
-from .report.units import observed
+from .report.units import observed, utc_second
 from .stats import AGGREGATED, EndpointStats, ErrorEntry, RunStats
 from .thresholds import Verdict, evaluate, parse_thresholds
 from .timeseries import percentile_ms
@@ -147,7 +147,14 @@ class EndpointResult:
             out["service_latency_ms"] = self.service_latency_ms
         out["status_codes"] = {str(k): v for k, v in sorted(self.status_codes.items())}
         out["errors"] = [
-            {"kind": e.kind, "count": e.count, "sample": e.sample} for e in self.errors
+            {
+                "kind": e.kind,
+                "count": e.count,
+                "sample": e.sample,
+                "first_seen": utc_second(e.first_seen_ms),
+                "last_seen": utc_second(e.last_seen_ms),
+            }
+            for e in self.errors
         ]
         out["bytes_received"] = self.bytes_received
         if self.method.startswith("GRPC"):

@@ -33,16 +33,27 @@ class ErrorEntry:
     sample: str = ""
     # Workers that reported it (kept for task exceptions, as Locust's "Nodes").
     workers: set[str] = field(default_factory=set)
+    # Unix ms of the first and last snapshot that carried it (Locust's "First Seen",
+    # "Last Seen"): exact to the snapshot interval, 1 s. 0 when unknown.
+    first_seen_ms: int = 0
+    last_seen_ms: int = 0
 
 
 def _merge_errors(
-    into: dict[str, ErrorEntry], errors: list[snapshot_pb2.ErrorCount], worker: str = ""
+    into: dict[str, ErrorEntry],
+    errors: list[snapshot_pb2.ErrorCount],
+    worker: str = "",
+    at_ms: int = 0,
 ) -> None:
     for err in errors:
         entry = into.get(err.kind)
         if entry is None:
             entry = into[err.kind] = ErrorEntry(err.kind)
         entry.count += err.count
+        if at_ms:
+            if not entry.first_seen_ms or at_ms < entry.first_seen_ms:
+                entry.first_seen_ms = at_ms
+            entry.last_seen_ms = max(entry.last_seen_ms, at_ms)
         if not entry.sample and err.sample:
             entry.sample = err.sample
         if worker:
@@ -70,7 +81,8 @@ class EndpointStats:
         """`"GET /health"`; `"Aggregated"` for the total."""
         return f"{self.method} {self.name}" if self.method else self.name
 
-    def add_counts(self, ep: snapshot_pb2.EndpointStats) -> None:
+    def add_counts(self, ep: snapshot_pb2.EndpointStats, at_ms: int = 0) -> None:
+        """Adds one snapshot's counts; `at_ms` (the snapshot's end) dates its errors."""
         self.requests += ep.requests
         self.failures += ep.failures
         self.bytes_received += ep.bytes_received
@@ -78,7 +90,7 @@ class EndpointStats:
         self.messages += ep.messages
         for code, count in ep.status_codes.items():
             self.status_codes[code] += count
-        _merge_errors(self.errors, list(ep.errors))
+        _merge_errors(self.errors, list(ep.errors), at_ms=at_ms)
 
     def add_histograms(self, latency: Histogram | None, service: Histogram | None) -> None:
         if latency is not None:
@@ -166,10 +178,10 @@ class RunStats:
             if stats is None:
                 stats = self.endpoints[key] = EndpointStats(ep.method, ep.name)
             latency, service = _decode(ep.latency), _decode(ep.service_latency)
-            stats.add_counts(ep)
+            stats.add_counts(ep, snapshot.end_ms)
             stats.add_histograms(latency, service)
             if ep.method != FIRST_MESSAGE_METHOD:
-                self.total.add_counts(ep)
+                self.total.add_counts(ep, snapshot.end_ms)
                 self.total.add_histograms(latency, service)
                 worker.requests += ep.requests
                 worker.failures += ep.failures

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 from loadforge.stats import AGGREGATED, EndpointStats, RunStats
 from loadforge.timeseries import LOCUST_PERCENTILES, Cumulative, SeriesPoint, WindowStats
 
+from .units import utc_second
+
 if TYPE_CHECKING:
     from loadforge.result import Result
 
@@ -57,7 +59,8 @@ HISTORY_COLUMNS = [
     "Total Max Response Time",
     "Total Average Content Size",
 ]
-FAILURES_COLUMNS = ["Method", "Name", "Error", "Occurrences"]
+# Locust 2.47 (locust/stats.py, StatsCSV.failures_columns) added the two dates.
+FAILURES_COLUMNS = ["Method", "Name", "Error", "Occurrences", "First Seen", "Last Seen"]
 EXCEPTIONS_COLUMNS = ["Count", "Message", "Traceback", "Nodes"]
 NOT_AVAILABLE = ["N/A"] * len(LOCUST_PERCENTILES)
 
@@ -159,7 +162,8 @@ def failure_rows(stats: RunStats) -> list[list[Any]]:
     for s in stats.sorted_endpoints():
         for e in sorted(s.errors.values(), key=lambda e: -e.count):
             error = f"{e.kind}: {e.sample}" if e.sample else e.kind
-            rows.append([s.method, s.name, error, e.count])
+            seen = (utc_second(e.first_seen_ms), utc_second(e.last_seen_ms))
+            rows.append([s.method, s.name, error, e.count, *seen])
     return rows
 
 

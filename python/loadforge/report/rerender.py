@@ -125,7 +125,10 @@ def failure_rows(summary: dict[str, Any]) -> list[list[Any]]:
         for err in ep.get("errors", []):
             sample = err.get("sample", "")
             error = f"{err['kind']}: {sample}" if sample else err["kind"]
-            rows.append([ep.get("method", ""), ep.get("name", ""), error, err.get("count", 0)])
+            seen = [err.get("first_seen", ""), err.get("last_seen", "")]
+            rows.append(
+                [ep.get("method", ""), ep.get("name", ""), error, err.get("count", 0), *seen]
+            )
     return rows
 
 

@@ -12,6 +12,8 @@ rate per second. One place, so no report prints `0.847134ratio`.
 
 from __future__ import annotations
 
+import datetime
+
 
 def ms(value: float) -> str:
     """A latency for humans: `0.42`, `12.3`, `1,204`."""
@@ -32,3 +34,11 @@ def observed(value: float | None, unit: str) -> str:
     if unit == "ms":
         return f"{ms(value)} ms"
     return f"{value:,.2f}"
+
+
+def utc_second(unix_ms: int) -> str:
+    """`2026-12-02T14:20:05Z`, Locust's timestamp (its CSVs' "First Seen"); "" for 0."""
+    if not unix_ms:
+        return ""
+    moment = datetime.datetime.fromtimestamp(unix_ms // 1000, tz=datetime.UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
