@@ -252,3 +252,10 @@ def test_live_view_redraws_in_place_on_a_terminal() -> None:
     text = out.file.getvalue()  # type: ignore[attr-defined]
     assert "Aggregated" in text and "users 10" in text
     assert "\x1b[" in text  # cursor movement: redrawn, not appended
+
+
+def test_time_series_is_a_list_property() -> None:
+    result = make_result([])
+    assert isinstance(result.time_series, list)
+    assert [p["users"] for p in result.time_series] == [10, 10, 10, 10]
+    assert result.time_series == result.to_dict()["time_series"]

@@ -59,7 +59,7 @@ def test_load_shape_drives_users_and_ends_the_run(tmp_path: Path, demo: DemoProc
     result = loadforge.run(path, host=demo.http_url, processes=1)
     assert time.monotonic() - started < 20
     assert result.stopped_by == "the load shape ended"
-    users = [p["users"] for p in result.time_series()]
+    users = [p["users"] for p in result.time_series]
     assert max(users) == 6, users
     assert min(u for u in users if u) <= 2, users
     assert result.total.requests == demo.stats()["http_total"]

@@ -300,7 +300,9 @@ class Result:
         )
         errors_seen = _errors_seen(stats)
         return cls(
-            passed=not broken and all(v.passed for v in verdicts) and (bool(verdicts) or not errors_seen),
+            passed=not broken
+            and all(v.passed for v in verdicts)
+            and (bool(verdicts) or not errors_seen),
             errors_seen=errors_seen,
             total=total,
             endpoints=endpoints,
@@ -357,7 +359,9 @@ class Result:
 
     # --- output -----------------------------------------------------------------------
 
+    @property
     def time_series(self) -> list[dict[str, Any]]:
+        """The per-second points of the run (`time_series` of the JSON summary)."""
         if self.stats is None:
             return []
         start = self.stats.start_ms / 1000.0
@@ -406,7 +410,7 @@ class Result:
                 }
                 for e in exceptions
             ],
-            "time_series": self.time_series(),
+            "time_series": self.time_series,
         }
 
     def to_json(self, indent: bool = True) -> str:
