@@ -1,9 +1,11 @@
 """CPython's cost per request of the `async def` task runtime, without the engine.
 
-    python benches/python_overhead.py [--users 50] [--seconds 3] [--profile]
+    python benches/python_overhead.py [--users 50] [--seconds 3] [--profile] [--sync]
 
 Runs the real `PythonRunner`, `Dispatcher` and `HttpClient` on uvloop with
-`benches/scenarios/http_async.py`, against an in-process stand-in for the engine that
+`benches/scenarios/http_async.py` (or, with `--sync`, the Locust file
+`benches/locustfile.py`: greenlets and the requests-like session), against an in-process
+stand-in for the engine that
 answers every submitted request at once (no Rust, no sockets). What it prints, µs of
 Python per request, is the part of the Locust comparison that lives on the event-loop
 thread; the fast paths in `runtime/client.py` and `runtime/runner.py` were tuned with it
@@ -27,6 +29,7 @@ from loadforge.runtime.runner import PythonRunner
 from loadforge.scenario import build_plan, load_scenario
 
 SCENARIO = Path(__file__).parent / "scenarios" / "http_async.py"
+SYNC_SCENARIO = Path(__file__).parent / "locustfile.py"
 HOST = "http://127.0.0.1:1"
 HEADERS = (
     b"server: nginx\r\ndate: Sun, 22 Nov 2026 01:00:00 GMT\r\n"
@@ -65,7 +68,7 @@ class InstantEngine:
     def submit(self, *_: Any, **__: Any) -> None:
         raise NotImplementedError("catch_response requests are not measured here")
 
-    def user_finished(self, user_id: int) -> None: ...
+    def user_finished(self, user_id: int, retired: bool = False) -> None: ...
 
     def take_iteration(self) -> bool:
         return True
@@ -73,8 +76,8 @@ class InstantEngine:
     def iteration_finished(self, iteration_id: int) -> None: ...
 
 
-async def measure(users: int, seconds: float) -> float:
-    scenario = load_scenario(SCENARIO, host=HOST)
+async def measure(users: int, seconds: float, path: Path = SCENARIO) -> float:
+    scenario = load_scenario(path, host=HOST)
     plan = build_plan(scenario, {"host": HOST})
     engine = InstantEngine()
     classes = {cls.__name__: cls for cls in scenario.user_classes}
@@ -95,11 +98,12 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--sync", action="store_true", help="the Locust file, sync def task")
     args = parser.parse_args()
     profiler = cProfile.Profile() if args.profile else None
     if profiler is not None:
         profiler.enable()
-    us = uvloop.run(measure(args.users, args.seconds))
+    us = uvloop.run(measure(args.users, args.seconds, SYNC_SCENARIO if args.sync else SCENARIO))
     if profiler is not None:
         profiler.disable()
         pstats.Stats(profiler).sort_stats("tottime").print_stats(15)

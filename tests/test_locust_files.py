@@ -32,7 +32,9 @@ def write(folder: Path, text: str, name: str = "locustfile.py") -> Path:
     return path
 
 
-def cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def cli(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "loadforge", *args],
         cwd=cwd,
@@ -341,8 +343,8 @@ def test_locust_conf_and_locust_variables_configure_the_run(
         """,
     )
     (tmp_path / "locust.conf").write_text(
-        f"# as Locust reads it\nheadless = true\nusers = 2\nrun-time = 2s\nspawn-rate = 100\nhost = {demo_target.http_url}\n"
-        "json = false\nprocesses = 1\n"
+        "# as Locust reads it\nheadless = true\nusers = 2\nrun-time = 2s\nspawn-rate = 100\n"
+        f"host = {demo_target.http_url}\njson = false\nprocesses = 1\n"
     )
     demo_target.reset()
     done = cli("run", "--json", "run.json", cwd=tmp_path, env={"LOCUST_USERS": "3"})
@@ -416,8 +418,9 @@ def test_events_request_listeners_and_custom_clients_and_runner_quit(
             def publish(self):
                 start = time.perf_counter()
                 time.sleep(0.002)
+                took_ms = (time.perf_counter() - start) * 1000
                 self.environment.events.request.fire(
-                    request_type="MQ", name="publish", response_time=(time.perf_counter() - start) * 1000,
+                    request_type="MQ", name="publish", response_time=took_ms,
                     response_length=10, exception=None, context={},
                 )
 

@@ -30,15 +30,11 @@ def _load_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("-t", "--run-time", help="run time, e.g. 30s, 5m, 1h30m")
     g.add_argument("-H", "--host", help="target base URL, e.g. http://127.0.0.1:8000")
     g.add_argument("--arrival-rate", type=float, help="open model: iterations started per second")
-    g.add_argument(
-        "-i", "--iterations", type=int, help="stop after this many iterations in total"
-    )
+    g.add_argument("-i", "--iterations", type=int, help="stop after this many iterations in total")
     g.add_argument("--stages", help="ramp, e.g. 30s:10,1m:100 (users, or rate with --arrival-rate)")
     g.add_argument("--profile", help="smoke|quick|standard|load|spike|endurance|stress")
     g.add_argument("-T", "--tags", nargs="*", default=(), help="only tasks with these tags")
-    g.add_argument(
-        "-E", "--exclude-tags", nargs="*", default=(), help="skip tasks with these tags"
-    )
+    g.add_argument("-E", "--exclude-tags", nargs="*", default=(), help="skip tasks with these tags")
     g.add_argument("--headless", action="store_true", help="accepted for Locust compatibility")
     g.add_argument("--connect-timeout", type=float, help="seconds (default 5)")
     g.add_argument("--timeout", type=float, dest="request_timeout", help="request timeout, s")

@@ -70,7 +70,9 @@ def duration_arg(text: str) -> float:
 def add_locust_options(p: argparse.ArgumentParser, *, controller: bool) -> None:
     """Locust's flags on `run` / `controller` (ours with the same meaning stay as they are)."""
     g = p.add_argument_group("Locust compatibility")
-    g.add_argument("-f", "--locustfile", help="the scenario (as Locust's -f); default ./locustfile.py")
+    g.add_argument(
+        "-f", "--locustfile", help="the scenario (as Locust's -f); default ./locustfile.py"
+    )
     g.add_argument("--only-summary", action="store_true", help="no live view, final summary only")
     g.add_argument(
         "--reset-stats", action="store_true", help="drop what was measured while users spawned"
@@ -86,13 +88,17 @@ def add_locust_options(p: argparse.ArgumentParser, *, controller: bool) -> None:
     g.add_argument("--logfile", help="write log lines here instead of stderr")
     g.add_argument("--json-file", metavar="PREFIX", help="JSON summary written to PREFIX.json")
     g.add_argument("--autoquit", type=int, default=-1, help=argparse.SUPPRESS)
-    g.add_argument("-l", "--list", action="store_true", dest="list_classes", help="list user classes")
+    g.add_argument(
+        "-l", "--list", action="store_true", dest="list_classes", help="list user classes"
+    )
     for flag in NO_OPS:
         g.add_argument(flag, action="store_true", help=argparse.SUPPRESS)
     for flag in UNSUPPORTED:
         g.add_argument(flag, action=_Unsupported, help=argparse.SUPPRESS)
     if not controller:
-        g.add_argument("--master", action="store_true", help="be a controller (loadforge controller)")
+        g.add_argument(
+            "--master", action="store_true", help="be a controller (loadforge controller)"
+        )
         g.add_argument("--master-bind-host", default="127.0.0.1", help="with --master")
         g.add_argument("--master-bind-port", type=int, default=MASTER_PORT, help="with --master")
         g.add_argument("--expect-workers", type=int, default=1, help="with --master")

@@ -83,7 +83,7 @@ def install() -> None:
         module = sys.modules[name]
         if root in ALIASES and not getattr(module, "__name__", "").startswith("loadforge."):
             del sys.modules[name]  # a real Locust or gevent imported earlier
-    time.sleep = cooperative_sleep
+    time.sleep = cooperative_sleep  # type: ignore[assignment]
 
 
 def cooperative_sleep(seconds: float) -> None:

@@ -8,9 +8,9 @@ whose requests the engine fires, times and records.
 from .catch import CatchResponse, CaughtResponse
 from .client import HttpClient, Measure
 from .exceptions import ExceptionCounter
+from .greenlets import await_only, in_user, run_sync
 from .grpc_client import GrpcClient, GrpcResponse
 from .response import Headers, Response, ResponseError
-from .greenlets import await_only, in_user, run_sync
 from .runner import PythonRunner, StopUser
 from .session import FastHttpSession, HttpSession, LocustResponse, ResponseContextManager
 

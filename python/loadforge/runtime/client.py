@@ -265,6 +265,39 @@ class HttpClient:
             raise
         return future
 
+    def send_quick(
+        self,
+        method: str,
+        url: str,
+        headers: list[tuple[str, str]],
+        body: bytes,
+        name: str,
+        response_class: type[Response],
+        waiter: Any,
+    ) -> None:
+        """`send()` of a recorded request whose redirects the caller follows, answered to
+        `waiter` (a parked user greenlet: it has a future's `set_result`), as the Locust
+        session's per-request fast path uses it."""
+        token = self._next_token()
+        self._pending[token] = (waiter, response_class, method, url)
+        outbox = self._outbox
+        outbox.append(
+            (
+                token,
+                method,
+                url,
+                headers,
+                body,
+                name,
+                self._protocol,
+                0.0,
+                START_DELAY_US.get(),
+                SUBMIT_DEFER_REDIRECTS,
+            )
+        )
+        if len(outbox) == 1:
+            self._flush_soon()
+
     def _merge_headers(
         self, headers: Headers | None, content_type: str | None
     ) -> list[tuple[str, str]]:

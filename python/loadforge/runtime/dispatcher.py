@@ -13,6 +13,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from .greenlets import UserGreenlet, resume
+
 log = logging.getLogger(__name__)
 
 EVENT_COMPLETED = 0
@@ -148,8 +150,12 @@ class Dispatcher:
                 waiter = pop(event[1], None)
                 if waiter is not None:
                     future = waiter[0]
+                    if type(future) is UserGreenlet:
+                        # A parked synchronous user: switch straight back into it.
+                        if not future.dead:
+                            resume(future, waiter[1](event, waiter[2], waiter[3]))
                     # A cancelled task leaves its future done; the answer is dropped.
-                    if not future.done():
+                    elif not future.done():
                         future.set_result(waiter[1](event, waiter[2], waiter[3]))
             elif event[0] == EVENT_MESSAGES:
                 stream = self.streams.get(event[1])

@@ -236,10 +236,11 @@ class PythonRunner:
                 self._dispatcher, spec.host, http2=getattr(spec.cls, "http2", False) is True
             )
         own: Any = client
-        if spec.sync and not spec.grpc:
+        if spec.sync and isinstance(client, HttpClient):
             kind = FastHttpSession if getattr(spec.cls, SESSION_ATTR, "") == "fast" else HttpSession
             own = kind(client, spec.host)
-        user = spec.cls._loadforge_construct(own, user_id)
+        construct = getattr(spec.cls, "_loadforge_construct", None)
+        user = construct(own, user_id) if construct else spec.cls(own, user_id=user_id)
         # A subclass __init__ that does not pass `client` on still gets one.
         user.client = own
         if isinstance(own, HttpSession):
@@ -312,7 +313,9 @@ class PythonRunner:
                 # The task never waited on the engine: let the loop breathe.
                 await asyncio.sleep(0)
 
-    def _sync_user(self, spec: UserSpec, user: Any, bound: list[BoundTask], slot: _UserSlot) -> None:
+    def _sync_user(
+        self, spec: UserSpec, user: Any, bound: list[BoundTask], slot: _UserSlot
+    ) -> None:
         # A synchronous user's whole life, in its greenlet: hooks, tasks, waits.
         if self._sync_hooks(spec, user, "on_start", slot):
             self._sync_task_loop(spec, user, bound, slot)
@@ -344,6 +347,9 @@ class PythonRunner:
     ) -> None:
         dispatcher = self._dispatcher
         assert dispatcher is not None and self._loop is not None
+        if len(bound) == 1 and spec.no_wait and self._take_iteration is _always:
+            self._sync_busy_loop(bound[0], dispatcher, slot)
+            return
         pick = spec.picker(bound, self._rng)
         clock = self._loop.time
         wait, no_wait, paced = spec.wait, spec.no_wait, spec.paced
@@ -380,6 +386,25 @@ class PythonRunner:
                     continue
             if dispatcher.wakeups == wakeups:
                 # The task never waited on the engine: let the loop breathe.
+                await_only(sleep0(0))
+
+    def _sync_busy_loop(self, task: Any, dispatcher: Dispatcher, slot: _UserSlot) -> None:
+        # `_sync_task_loop` for the common benchmark shape: one task, no wait, no limit.
+        name, run = task
+        count = self._exceptions.add
+        sleep0 = asyncio.sleep
+        while not slot.stopping:
+            wakeups = dispatcher.wakeups
+            try:
+                run()
+            except StopUser:
+                slot.retired = True
+                return
+            except (RescheduleTask, RescheduleTaskImmediately, InterruptTaskSet):
+                pass
+            except Exception as exc:
+                count(name, exc)
+            if dispatcher.wakeups == wakeups:
                 await_only(sleep0(0))
 
     async def _busy_loop(self, task: BoundTask, dispatcher: Dispatcher, slot: _UserSlot) -> None:
@@ -472,7 +497,6 @@ class PythonRunner:
                 self._iteration_finished(iteration_id)
             except Exception:
                 log.debug("iteration_finished(%s) refused", iteration_id, exc_info=True)
-
 
     def _sync_iteration(self, spec: UserSpec, pool: list[Any]) -> None:
         # One open-model iteration of a synchronous class, in its own greenlet.

@@ -36,19 +36,26 @@ from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
 import orjson
+from greenlet import getcurrent
 
 from loadforge.events import events
 from loadforge.scenario.body import JSON_TYPE, encode_body
 
 from .client import HttpClient
 from .cookies import CookieJar
-from .greenlets import await_only, in_user, run_sync
+from .greenlets import PARKED, UserGreenlet, await_only, in_user, run_sync
 from .response import Response, ResponseError
 
 MAX_REDIRECTS = 30
+_NO_HISTORY: tuple[Any, ...] = ()
+# Names of plain paths, as computed by `_path_url` (bounded: dropped when it gets big).
+_NAMES: dict[str, str] = {}
+_MAX_NAMES = 10_000
 REDIRECTS = frozenset((301, 302, 303, 307, 308))
 _ABSOLUTE = re.compile(r"^https?://", re.I)
 _request_hook = events.request
+_NO_HEADERS: list[tuple[str, str]] = []
+_JSON_HEADERS = [("content-type", JSON_TYPE)]
 
 
 class RequestInfo:
@@ -72,13 +79,45 @@ class LocustResponse(Response):
     """A `Response` with requests' spellings: `status_code`, `reason`, `cookies`,
     `history`, `request`, `raise_for_status()`; plus `js` for `rest()`."""
 
-    __slots__ = ("history", "js", "request")
+    __slots__ = ("_sent", "history", "js")
 
     def __init__(self, event: Any, method: str, url: str) -> None:
-        super().__init__(event, method, url)
-        self.history: list[LocustResponse] = []
-        self.request: RequestInfo | None = None
+        # Response.__init__ inlined: this runs once per request of every sync user.
+        _, _, status, raw_headers, body, elapsed_us, error_kind, error_message = event
+        self.status = status
+        self._raw_headers = raw_headers
+        self._headers = None
+        self.content = body
+        self.elapsed_us = elapsed_us
+        self.error = error_kind or None
+        self.error_message = error_message
+        self.method = method
+        self.url = url
+        self.history: Any = _NO_HISTORY
+        self._sent: Any = None
         self.js: Any = None
+
+    @property
+    def request(self) -> RequestInfo:
+        """What was sent for this response."""
+        sent = self._sent
+        if isinstance(sent, RequestInfo):
+            return sent
+        info = RequestInfo(self.method, self.url, sent or {}, b"")
+        self._sent = info
+        return info
+
+    @request.setter
+    def request(self, info: RequestInfo) -> None:
+        self._sent = info
+
+    def _sets_cookies(self) -> bool:
+        # Looks at the raw header block first: parsing every response's headers for a
+        # Set-Cookie that is rarely there would cost more than the rest of the call.
+        raw = self._raw_headers
+        if isinstance(raw, bytes) and b"ookie" not in raw and b"OOKIE" not in raw:
+            return False
+        return "set-cookie" in self.headers
 
     @property
     def reason(self) -> str:
@@ -133,7 +172,7 @@ class ResponseContextManager:
     Locust). The request is recorded once, when the block ends.
     """
 
-    __slots__ = ("_done", "_reason", "_session", "_sent", "_verdict", "response")
+    __slots__ = ("_done", "_reason", "_sent", "_session", "_verdict", "response")
 
     def __init__(self, session: HttpSession, response: LocustResponse, sent: _Sent) -> None:
         self._session = session
@@ -284,9 +323,21 @@ class HttpSession:
     # The verbs, with requests' positional parameters.
 
     def get(self, url: str, params: Any = None, **kwargs: Any) -> Any:
+        if (
+            params is None
+            and not kwargs
+            and not (self._headers or self.cookies._values or self.request_name)
+            and self.auth is None
+        ):
+            return self._quick("GET", url, b"", _NO_HEADERS)
         return self.request("GET", url, params=params, **kwargs)
 
     def post(self, url: str, data: Any = None, json: Any = None, **kwargs: Any) -> Any:
+        if data is None and not kwargs and self._plain():
+            if json is None:
+                return self._quick("POST", url, b"", _NO_HEADERS)
+            body = orjson.dumps(json, option=orjson.OPT_SERIALIZE_NUMPY)
+            return self._quick("POST", url, body, _JSON_HEADERS)
         return self.request("POST", url, data=data, json=json, **kwargs)
 
     def put(self, url: str, data: Any = None, **kwargs: Any) -> Any:
@@ -332,6 +383,52 @@ class HttpSession:
 
     # --- internals ----------------------------------------------------------------------
 
+    def _plain(self) -> bool:
+        # No session state that changes the request: the common shape of a load test.
+        return (
+            not (self._headers or self.cookies._values or self.request_name) and self.auth is None
+        )
+
+    def _quick(self, method: str, url: str, body: bytes, headers: list[tuple[str, str]]) -> Any:
+        """`request()` for a URL with no per-call options, in a sync task: the same
+        submission and outcome with a fraction of the bytecode (this is the per-request
+        cost of every simple Locust task)."""
+        current = getcurrent()
+        if type(current) is not UserGreenlet:
+            return self.request(method, url, data=body or None, headers=dict(headers))
+        if url[:1] == "/":
+            full = self.base_url + url
+        elif _ABSOLUTE.match(url):
+            full = url
+        else:
+            full = f"{self.base_url}/{url}" if url else self.base_url
+        name = _NAMES.get(full) if self._name_by_path else url
+        if name is None:
+            name = _path_url(full)
+            if len(_NAMES) >= _MAX_NAMES:
+                _NAMES.clear()
+            _NAMES[full] = name
+        # The user itself waits for the answer: the dispatcher switches back into it.
+        self._client.send_quick(method, full, headers, body, name, LocustResponse, current)
+        response: LocustResponse = current.driver.switch(PARKED)
+        if response.status in REDIRECTS:
+            sent = _Sent(self, method, name, full)
+            sent.elapsed_us = response.elapsed_us
+            response.request = RequestInfo(method, full, dict(headers), body)
+            return self._follow(sent, response, dict(headers), None, False)
+        raw = response._raw_headers
+        # Inlined `_sets_cookies`: most answers set none, and this runs per request.
+        if (not isinstance(raw, bytes) or b"ookie" in raw or b"OOKIE" in raw) and (
+            "set-cookie" in response.headers
+        ):
+            self.cookies.extract(response.headers.get_all("set-cookie"))
+        if _request_hook.handlers:
+            sent = _Sent(self, method, name, full)
+            sent.elapsed_us = response.elapsed_us
+            ok = response.error is None and response.status < 400
+            self._fire(sent, response, None if ok else _response_error(response))
+        return response
+
     def _url(self, url: str) -> str:
         if _ABSOLUTE.match(url):
             return url
@@ -360,7 +457,9 @@ class HttpSession:
         for ignored in ("verify", "stream", "proxies", "cert", "hooks"):
             kw.pop(ignored, None)
         if kw:
-            raise TypeError(f"{method.lower()}() got an unexpected keyword argument {next(iter(kw))!r}")
+            raise TypeError(
+                f"{method.lower()}() got an unexpected keyword argument {next(iter(kw))!r}"
+            )
         method = method.upper()
         full = self._url(url)
         if params:
@@ -437,7 +536,7 @@ class HttpSession:
         response: LocustResponse = await_only(future)
         response.request = RequestInfo(method, url, headers, body)
         sent.elapsed_us += response.elapsed_us
-        if "set-cookie" in response.headers:
+        if response._sets_cookies():
             self.cookies.extract(response.headers.get_all("set-cookie"))
         return response
 
@@ -546,8 +645,7 @@ class _AsyncCall:
     def __enter__(self) -> Any:
         self._coro.close()
         raise TypeError(
-            "catch_response=True in `async def` needs `async with` (or make the task a "
-            "plain `def`)"
+            "catch_response=True in `async def` needs `async with` (or make the task a plain `def`)"
         )
 
     def __exit__(self, *exc: Any) -> None:  # pragma: no cover - __enter__ always raises

@@ -157,7 +157,7 @@ def _bind_sync_task(user: Any, name: str) -> Callable[[], Any]:
         raise ValueError(f"user class {type(user).__name__} has no task named {name!r}")
     if inspect.iscoroutinefunction(method):
         return _blocking(method)
-    return method  # type: ignore[no-any-return]
+    return method
 
 
 def _bind_python_task(user: Any, name: str) -> TaskRunner:
@@ -182,9 +182,7 @@ def _as_async(function: Callable[[], Any]) -> TaskRunner:
     return run
 
 
-def _wait_function(
-    wait: plan_pb2.WaitTime | None, cls: type
-) -> tuple[WaitFunction, bool, bool]:
+def _wait_function(wait: plan_pb2.WaitTime | None, cls: type) -> tuple[WaitFunction, bool, bool]:
     """(wait(user, task_seconds) -> seconds, never waits, paced)."""
     if wait is None:
         if callable(getattr(cls, "wait_time", None)):

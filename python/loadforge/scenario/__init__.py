@@ -2,6 +2,7 @@
 
 from .durations import parse_duration, parse_stages
 from .errors import ConfigError, InvalidInput, ScenarioError
+from .flow import InterruptTaskSet, RescheduleTask, RescheduleTaskImmediately, StopUser
 from .grpc_schema import GrpcMethod, GrpcSchema, proto_schema, reflect_schema
 from .loader import Scenario, load_scenario
 from .plan import PlanOptions, build_plan
@@ -22,7 +23,6 @@ from .requests import (
 from .shape import LoadTestShape
 from .spec import TaskSpec, UserSpec
 from .task import tag, task
-from .flow import InterruptTaskSet, RescheduleTask, RescheduleTaskImmediately, StopUser
 from .taskset import SequentialTaskSet, TaskSet
 from .user import GrpcUser, HttpUser, User
 from .wait import WaitTime, between, constant, constant_pacing, constant_throughput

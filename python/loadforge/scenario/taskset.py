@@ -148,7 +148,7 @@ def _pause(ts: TaskSet) -> float:
         wait = getattr(ts.user, "wait_time", None)
         return float(wait()) if callable(wait) else 0.0
     # A set's own wait_time: a between()/constant() value, or a method of the set.
-    return float(getattr(ts, "wait_time")()) if callable(wait) else float(wait)
+    return float(ts.wait_time()) if callable(wait) else float(wait)
 
 
 def _choices(cls: type[TaskSet]) -> list[Any]:

@@ -112,7 +112,9 @@ class Greenlet:
             raise self.exception
         return self.value
 
-    def kill(self, exception: Any = GreenletExit, block: bool = True, timeout: float | None = None) -> None:
+    def kill(
+        self, exception: Any = GreenletExit, block: bool = True, timeout: float | None = None
+    ) -> None:
         if self._task is not None and not self._task.done():
             self._task.cancel()
             self._done.set()

@@ -22,7 +22,7 @@ class ResponseError(_EngineResponseError):
 
     def __init__(self, message: str = "", response: object = None) -> None:
         Exception.__init__(self, message)
-        self.response = response
+        self.response = response  # type: ignore[assignment]
 
 
 class MissingWaitTimeError(LocustError):

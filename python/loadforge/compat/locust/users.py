@@ -56,7 +56,7 @@ class _LocustUser:
             user = cls(_environment.current())
         finally:
             _next_client = None
-        user.user_id = user_id
+        user.user_id = user_id  # type: ignore[attr-defined]
         return user
 
     def on_start(self) -> None:
