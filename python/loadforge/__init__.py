@@ -14,8 +14,8 @@ the requests and records HDR histograms; a controller spreads the run over worke
 
 from loadforge._version import __version__
 from loadforge.api import RunBroken, arun, run
-from loadforge.result import EndpointResult, Result, ThresholdsFailed
 from loadforge.events import events
+from loadforge.result import EndpointResult, Result, ThresholdsFailed
 from loadforge.runtime import Response
 from loadforge.scenario import (
     ConfigError,
