@@ -63,16 +63,30 @@ def test_bad_input_exits_2_and_fires_nothing(tmp_path: Path) -> None:
     )
     with GrpcTarget(reflection=True) as target:
         cases = [
-            (["--call", "helloworld.Greeter/Shout"], "has no method 'Shout'"),
+            (["--call", "helloworld.Greeter/Shout"], "--call helloworld.Greeter/Shout: "),
+            (
+                ["--call", "helloworld.Greeter/Shout", "--proto", str(PROTOS / "helloworld.proto")],
+                "--call helloworld.Greeter/Shout: helloworld.proto: service helloworld.Greeter "
+                "has no method 'Shout'",
+            ),
             (["--call", "echo.Echo/Say", "-d", '{"txt": 1}'], "does not fit echo.EchoRequest"),
             (["--call", "echo.Echo/Say", "-d", "[1]"], "--data must be a JSON object"),
             (["--call", "echo.Echo/Chat"], "call it from an async task"),
-            (["--call", "b.B/M", "--proto", str(tmp_path / "broken.proto")], "nowhere.proto"),
+            (
+                ["--call", "b.B/M", "--proto", str(tmp_path / "broken.proto")],
+                f"--proto {tmp_path / 'broken.proto'}: cannot compile broken.proto: nowhere.proto",
+            ),
         ]
         for args, message in cases:
             done = _grpc(*args, "-n", "10", target.addr)
             assert done.returncode == 2, (args, done.stderr)
             assert message in done.stderr, (args, done.stderr)
+            # Never the generated scenario the user did not write.
+            assert "loadforge-grpc-" not in done.stderr and "grpc_call.py" not in done.stderr
+        done = _grpc("--call", "helloworld.Greeter/SayHello", "-n", "10", "127.0.0.1:1")
+        assert done.returncode == 2
+        assert "reflection at 127.0.0.1:1: " in done.stderr, done.stderr
+        assert "loadforge-grpc-" not in done.stderr
     assert sum(target.calls.values()) == 0
 
 
@@ -90,3 +104,21 @@ def test_connections_per_engine_thread() -> None:
     threads = os.cpu_count() or 1
     assert 1 <= peers[1] <= threads
     assert peers[1] < peers[3] <= 3 * threads
+
+
+def test_url_target_thresholds_and_reports(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    with GrpcTarget(reflection=True) as target:
+        done = _grpc(
+            "--call", "helloworld.Greeter/SayHello", "-d", '{"name": "url"}', "-c", "2",
+            "-n", "50", "--threshold", "requests >= 50", "--threshold", "p99 < 0.001ms",
+            "--json", f"{out}.json", "--csv", str(out), "--html", f"{out}.html",
+            "--junit", f"{out}.xml", target.url,
+        )  # fmt: skip
+    assert target.calls["SayHello"] == 50
+    assert done.returncode == 1, done.stderr  # the p99 threshold cannot hold
+    report = json.loads(Path(f"{out}.json").read_text())
+    assert [v["passed"] for v in report["thresholds"]] == [True, False]
+    assert Path(f"{out}_stats.csv").read_text().count("/helloworld.Greeter/SayHello") == 1
+    assert "/helloworld.Greeter/SayHello" in Path(f"{out}.html").read_text()
+    assert "p99 &lt; 0.001ms" in Path(f"{out}.xml").read_text()

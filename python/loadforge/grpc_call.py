@@ -4,6 +4,8 @@
         --proto helloworld.proto -c 50 -z 10s 127.0.0.1:50051
     loadforge grpc --call loadforge.demo.v1.Inference/Predict -d @request.json -n 1000 \\
         --rps 500 127.0.0.1:50051          # no --proto: the server's reflection is asked
+    loadforge grpc --call helloworld.Greeter/SayHello --threshold "p99 < 50ms" \\
+        --json out.json http://127.0.0.1:50051   # HOST:PORT or http(s)://HOST:PORT
 
 The command writes a one-class scenario (a declarative `unary` or `server_stream` call
 built from the schema) and runs it like `loadforge run`: the same controller, workers and
@@ -39,7 +41,11 @@ class {class_name}(GrpcUser):
 def add_parser(sub: Any) -> None:
     """Adds the `grpc` subcommand to the CLI's subparsers."""
     p = sub.add_parser("grpc", help="load one gRPC method (ghz-style one-off run)")
-    p.add_argument("target", metavar="HOST:PORT", help="the gRPC server (h2c; --tls for TLS)")
+    p.add_argument(
+        "target",
+        metavar="HOST:PORT",
+        help="the gRPC server: HOST:PORT (h2c; --tls for TLS), or http:// / https:// HOST:PORT",
+    )
     p.add_argument("--call", required=True, help="method, e.g. helloworld.Greeter/SayHello")
     p.add_argument(
         "-d", "--data", default="{}", help="request as JSON (an object), or @FILE to read it"
@@ -62,7 +68,18 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--connections", type=int, help="connections per engine thread (default 4)")
     p.add_argument("--tls", action="store_true", help="TLS instead of cleartext h2c")
     p.add_argument("--processes", type=int, help="local worker processes (default: cores)")
+    p.add_argument(
+        "--threshold",
+        action="append",
+        default=[],
+        dest="thresholds",
+        metavar="EXPR",
+        help='repeatable, as for run: "p95 < 50ms", "fail_ratio < 1%%"',
+    )
     p.add_argument("--json", dest="json_path", metavar="PATH", help="JSON summary")
+    p.add_argument("--csv", dest="csv_prefix", metavar="PREFIX", help="Locust-style CSV files")
+    p.add_argument("--html", dest="html_path", metavar="PATH", help="self-contained HTML report")
+    p.add_argument("--junit", dest="junit_path", metavar="PATH", help="JUnit XML of thresholds")
     p.add_argument("-q", "--quiet", action="store_true", help="no live view, final table only")
 
 
@@ -78,27 +95,57 @@ def command(args: argparse.Namespace) -> int:
         total = DEFAULT_CALLS
     with tempfile.TemporaryDirectory(prefix="loadforge-grpc-") as folder:
         scenario = Path(folder) / "grpc_call.py"
-        scenario.write_text(_scenario_source(args, host))
-        result = run(
-            scenario,
-            host=host,
-            users=args.concurrency,
-            spawn_rate=float(args.concurrency) * 1000,  # all at once, as ghz does
-            run_time=args.duration,
-            iterations=total,
-            arrival_rate=args.rps,
-            request_timeout=args.timeout,
-            connections=args.connections,
-            processes=args.processes,
-            json_path=args.json_path,
-            live=not args.quiet,
-            console=True,
-        )
+        source = _scenario_source(args, host)
+        scenario.write_text(source)
+        try:
+            result = run(
+                scenario,
+                host=host,
+                users=args.concurrency,
+                spawn_rate=float(args.concurrency) * 1000,  # all at once, as ghz does
+                run_time=args.duration,
+                iterations=total,
+                arrival_rate=args.rps,
+                request_timeout=args.timeout,
+                connections=args.connections,
+                processes=args.processes,
+                thresholds=args.thresholds,
+                json_path=args.json_path,
+                csv_prefix=args.csv_prefix,
+                html_path=args.html_path,
+                junit_path=args.junit_path,
+                live=not args.quiet,
+                console=True,
+            )
+        except InvalidInput as err:
+            raise _in_user_terms(err, scenario, source, args) from None
     return int(result.exit_code)
 
 
+def _in_user_terms(
+    err: InvalidInput, scenario: Path, source: str, args: argparse.Namespace
+) -> InvalidInput:
+    """The error as the user wrote the command: the scenario file is ours (a temp path the
+    user never saw), so `FILE:LINE:` becomes the flag that line was built from."""
+    text = str(err)
+    place = f"{scenario}:"
+    if text.startswith(place):
+        line, _, rest = text[len(place) :].partition(": ")
+        written = source.splitlines()[int(line) - 1] if line.isdigit() else ""
+        if written.startswith("schema ="):
+            origin = f"--proto {args.proto}" if args.proto else f"reflection at {args.target}"
+        else:
+            origin = f"--call {args.call}"
+        text = f"{origin}: {rest}"
+    return InvalidInput(text.replace(f"{scenario.parent}/", ""))
+
+
 def _host(target: str, tls: bool) -> str:
+    """`HOST:PORT` (as ghz takes it) or a URL as `run -H` takes it: both work."""
     if "://" in target:
+        scheme = target.partition("://")[0]
+        if scheme not in ("http", "https"):
+            raise InvalidInput(f"target must be HOST:PORT or http(s)://HOST:PORT, got {target!r}")
         return target.rstrip("/")
     if ":" not in target:
         raise InvalidInput(f"target must be HOST:PORT, got {target!r}")
