@@ -1,12 +1,13 @@
 """Memory: 10,000 users with open connections in one worker (one engine), RSS over time.
 
     python benches/memory.py [--users 10000] [--duration 60] [--full] [--interval 3]
-                             [--python]
+                             [--python | --locust]
 
 The target is nginx (one worker pinned to CPU 1) with worker_connections raised for every
 user; RLIMIT_NOFILE is raised to its hard limit here (nginx and loadforge inherit it).
 `loadforge run` runs one worker process pinned to CPU 0: USERS declarative users (or
-`async def` users with --python), spawned at 1000/s, each keeping one keep-alive
+`async def` users with --python, a Locust file's sync `def` users with --locust: one
+greenlet each), spawned at 1000/s, each keeping one keep-alive
 connection and sending `GET /health` every 1-2 s. The worker's RSS (VmRSS) and its open
 sockets are sampled every `--interval` seconds.
 
@@ -55,6 +56,16 @@ class Idle(HttpUser):
     @task
     async def health(self):
         await self.client.get("/health")
+"""
+LOCUST = """
+from locust import HttpUser, between, task
+
+class Idle(HttpUser):
+    wait_time = between(1, 2)
+
+    @task
+    def health(self):
+        self.client.get("/health")
 """
 
 
@@ -134,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--full", action="store_true", help=f"a {FULL_RUN_S // 60}-minute run")
     parser.add_argument("--interval", type=float, default=3.0, help="seconds between samples")
     parser.add_argument("--python", action="store_true", help="async def users, not declarative")
+    parser.add_argument("--locust", action="store_true", help="a Locust file's sync def users")
     parser.add_argument("--out", type=Path, default=ROOT / "bench-results", help="JSON folder")
     args = parser.parse_args(argv)
     duration = FULL_RUN_S if args.full else args.duration
@@ -146,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     if limit < args.users + 1024:
         print(f"memory: RLIMIT_NOFILE is {limit}, too low for {args.users} users", file=sys.stderr)
         return 2
-    kind = "async def" if args.python else "declarative"
+    kind = "Locust sync def" if args.locust else "async def" if args.python else "declarative"
     print(
         f"{args.users} {kind} users, {duration} s, RSS sampled every {args.interval:g} s "
         f"(warm-up {warmup_s:.0f} s); RLIMIT_NOFILE {limit}",
@@ -160,7 +172,8 @@ def main(argv: list[str] | None = None) -> int:
         for pid in nginx.worker_pids():
             pin_process(pid)
         scenario = Path(tmp) / "idle_users.py"
-        scenario.write_text(textwrap.dedent(PYTHON if args.python else DECLARATIVE))
+        source = LOCUST if args.locust else PYTHON if args.python else DECLARATIVE
+        scenario.write_text(textwrap.dedent(source))
         out = Path(tmp) / "summary.json"
         users = ["-u", str(args.users), "-r", str(SPAWN_RATE), "-t", f"{duration}s"]
         proc = start_loadforge(scenario, nginx.http_url, users, out)

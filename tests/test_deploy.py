@@ -90,9 +90,9 @@ def test_workers_dial_the_controller_service_with_the_secret_token() -> None:
 
     volumes = {v["name"]: v for v in controller["spec"]["template"]["spec"]["volumes"]}
     mounts = {m["mountPath"]: m["name"] for m in ctl["volumeMounts"]}
-    scenario_dir = str(Path(ctl_args.scenario).parent)
+    scenario_dir = str(Path(ctl_args.scenario[0]).parent)  # FILE [Class ...]
     configmap = volumes[mounts[scenario_dir]]["configMap"]["name"]
-    assert Path(ctl_args.scenario).name in configmaps[configmap]["data"]
+    assert Path(ctl_args.scenario[0]).name in configmaps[configmap]["data"]
 
 
 def test_configmap_scenario_loads_and_plans(tmp_path: Path) -> None:

@@ -522,3 +522,46 @@ def _real_locust() -> str | None:
     import shutil
 
     return shutil.which("locust")
+
+
+def test_sync_grpc_user_tasks_block_per_call(tmp_path: Path) -> None:
+    from grpc_target import GrpcTarget, find_endpoint, grpc_scenario
+
+    path = grpc_scenario(
+        tmp_path,
+        """
+        import time
+        from echo_pb2 import EchoReply, EchoRequest
+        from helloworld_pb2 import HelloReply, HelloRequest
+        from loadforge import GrpcUser, constant, task
+
+        class Sync(GrpcUser):
+            wait_time = constant(0.001)
+
+            def on_start(self):
+                self.client.metadata = {"x-user": "sync"}
+
+            @task
+            def hello(self):
+                r = self.client.unary("/helloworld.Greeter/SayHello", HelloRequest(name="a"),
+                                      HelloReply)
+                assert r.ok and r.message.message, r
+                time.sleep(0.001)
+
+            @task
+            def count(self):
+                call = self.client.server_stream(
+                    "/echo.Echo/Count", EchoRequest(text="x", count=5), EchoReply)
+                seen = [reply.index for reply in call]
+                assert not call.result().ok or seen == list(range(5)), seen
+        """,
+    )
+    with GrpcTarget() as target:
+        result = loadforge.run(path, host=target.url, users=4, spawn_rate=100, run_time=2,
+                               processes=1)  # fmt: skip
+    assert result.stats is not None and result.stats.exceptions == {}
+    hello = find_endpoint(result, "/helloworld.Greeter/SayHello", "GRPC")
+    assert hello.failures == 0 and hello.requests == target.calls["SayHello"] > 20
+    count = find_endpoint(result, "/echo.Echo/Count", "GRPC")
+    assert count.requests == target.calls["Count"] > 20
+    assert any(m.get("x-user") == "sync" for m in target.metadata)

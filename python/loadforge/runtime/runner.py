@@ -27,6 +27,7 @@ from .client import START_DELAY_US, HttpClient
 from .dispatcher import Dispatcher
 from .exceptions import ExceptionCounter
 from .greenlets import await_only, run_sync
+from .grpc_blocking import BlockingGrpcClient
 from .grpc_client import GrpcClient
 from .session import FastHttpSession, HttpSession
 from .user_spec import BoundTask, UserSpec
@@ -239,6 +240,8 @@ class PythonRunner:
         if spec.sync and isinstance(client, HttpClient):
             kind = FastHttpSession if getattr(spec.cls, SESSION_ATTR, "") == "fast" else HttpSession
             own = kind(client, spec.host)
+        elif spec.sync:
+            own = BlockingGrpcClient(client)
         construct = getattr(spec.cls, "_loadforge_construct", None)
         user = construct(own, user_id) if construct else spec.cls(own, user_id=user_id)
         # A subclass __init__ that does not pass `client` on still gets one.
