@@ -240,7 +240,7 @@ class PythonRunner:
         if spec.sync and isinstance(client, HttpClient):
             kind = FastHttpSession if getattr(spec.cls, SESSION_ATTR, "") == "fast" else HttpSession
             own = kind(client, spec.host)
-        elif spec.sync:
+        elif spec.sync and isinstance(client, GrpcClient):
             own = BlockingGrpcClient(client)
         construct = getattr(spec.cls, "_loadforge_construct", None)
         user = construct(own, user_id) if construct else spec.cls(own, user_id=user_id)
