@@ -8,7 +8,7 @@ import pytest
 
 from loadforge._core import Histogram
 from loadforge._proto import snapshot_pb2
-from loadforge.stats import RunStats
+from loadforge.stats import MESSAGES_PER_KIND, RunStats
 from loadforge.timeseries import TimeSeries
 
 PERCENTILES = (50, 66, 75, 90, 95, 99, 99.9, 99.99, 100)
@@ -87,9 +87,12 @@ def test_errors_exceptions_and_service_latency() -> None:
         snap.exceptions.add(kind="visit: KeyError: 'k'", count=2, sample="Traceback ...")
         stats.add(snap, worker)
     x = stats.endpoints[("GET", "/x")]
-    assert x.errors["timeout"].count == 2
-    assert x.errors["timeout"].sample == "timed out on a"  # the first sample is kept
-    assert x.errors["http_status"].count == 2
+    # One entry per distinct failure (kind and message).
+    assert {(e.kind, e.sample): e.count for e in x.errors.values()} == {
+        ("timeout", "timed out on a"): 1,
+        ("timeout", "timed out on b"): 1,
+        ("http_status", ""): 2,
+    }
     assert x.service_latency is not None and x.service_latency.count == 2
     assert stats.dropped_iterations == 6
     exc = stats.exceptions["visit: KeyError: 'k'"]
@@ -128,3 +131,19 @@ def test_time_series_memory_is_bounded() -> None:
     assert sum(p.width_s for p in series.points) == 1000
     # Late snapshots for reduced seconds are refused (their totals still count elsewhere).
     assert series.bucket(5 * 1000, "w", 1) is None
+
+
+def test_distinct_failures_are_bounded_and_keep_their_first_body() -> None:
+    stats = RunStats()
+    for i in range(40):
+        snap = snapshot_pb2.Snapshot(start_ms=i * 1000, end_ms=(i + 1) * 1000)
+        ep = snap.endpoints.add(method="GET", name="/x", requests=1, failures=1)
+        ep.errors.add(kind="check_failed", count=1, sample=f"id {i}", body=f"body {i}".encode())
+        ep.errors.add(kind="http_status", count=1, sample="HTTP status 500", body=b"b%d" % i)
+        stats.add(snap, "w")
+    errors = list(stats.endpoints[("GET", "/x")].errors.values())
+    checks = [e for e in errors if e.kind == "check_failed"]
+    assert len(checks) == MESSAGES_PER_KIND
+    assert sum(e.count for e in checks) == 40
+    (status,) = [e for e in errors if e.kind == "http_status"]
+    assert (status.count, status.body) == (40, b"b0")  # only the first body is kept

@@ -15,7 +15,7 @@ from typing import Any, SupportsIndex, overload
 
 from loadforge._proto import plan_pb2
 
-from .report.units import observed, utc_second
+from .report.units import body_text, observed, utc_second
 from .stats import AGGREGATED, EndpointStats, ErrorEntry, RunStats
 from .thresholds import Verdict, evaluate, parse_thresholds
 from .timeseries import percentile_ms
@@ -151,6 +151,7 @@ class EndpointResult:
                 "kind": e.kind,
                 "count": e.count,
                 "sample": e.sample,
+                "body": body_text(e.body),
                 "first_seen": utc_second(e.first_seen_ms),
                 "last_seen": utc_second(e.last_seen_ms),
             }

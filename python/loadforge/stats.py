@@ -19,6 +19,9 @@ from loadforge._proto import snapshot_pb2
 from .timeseries import Cumulative, TimeSeries, percentile_ms
 
 AGGREGATED = "Aggregated"
+# Distinct messages kept per error kind and endpoint (the engine keeps as many per
+# interval); more count under the kind's first, so messages carrying ids stay bounded.
+MESSAGES_PER_KIND = 16
 # Time to the first message of a streaming gRPC call (`GRPC-FIRST <name>`): a second view of
 # a call already counted under `GRPC <name>`, so it stays out of the totals.
 FIRST_MESSAGE_METHOD = "GRPC-FIRST"
@@ -26,11 +29,14 @@ FIRST_MESSAGE_METHOD = "GRPC-FIRST"
 
 @dataclass
 class ErrorEntry:
-    """Occurrences of one error kind, with the first sample message seen."""
+    """Occurrences of one distinct failure (kind and message; task exceptions: kind), with
+    the first sample message and response body bytes seen."""
 
     kind: str
     count: int = 0
     sample: str = ""
+    # The first bytes (at most 512) of the response body of the first occurrence.
+    body: bytes = b""
     # Workers that reported it (kept for task exceptions, as Locust's "Nodes").
     workers: set[str] = field(default_factory=set)
     # Unix ms of the first and last snapshot that carried it (Locust's "First Seen",
@@ -44,11 +50,19 @@ def _merge_errors(
     errors: list[snapshot_pb2.ErrorCount],
     worker: str = "",
     at_ms: int = 0,
+    by_message: bool = False,
 ) -> None:
     for err in errors:
-        entry = into.get(err.kind)
+        # Request failures are distinct per message ("HTTP status 422" vs "... 500");
+        # task exceptions per kind, their sample being one traceback of many.
+        key = f"{err.kind}\n{err.sample}" if by_message else err.kind
+        entry = into.get(key)
+        if entry is None and by_message:
+            same_kind = [e for e in into.values() if e.kind == err.kind]
+            if len(same_kind) >= MESSAGES_PER_KIND:
+                entry = same_kind[0]
         if entry is None:
-            entry = into[err.kind] = ErrorEntry(err.kind)
+            entry = into[key] = ErrorEntry(err.kind, body=err.body)
         entry.count += err.count
         if at_ms:
             if not entry.first_seen_ms or at_ms < entry.first_seen_ms:
@@ -90,7 +104,7 @@ class EndpointStats:
         self.messages += ep.messages
         for code, count in ep.status_codes.items():
             self.status_codes[code] += count
-        _merge_errors(self.errors, list(ep.errors), at_ms=at_ms)
+        _merge_errors(self.errors, list(ep.errors), at_ms=at_ms, by_message=True)
 
     def add_histograms(self, latency: Histogram | None, service: Histogram | None) -> None:
         if latency is not None:

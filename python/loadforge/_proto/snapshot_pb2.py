@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bloadforge/v1/snapshot.proto\x12\x0cloadforge.v1\"9\n\nErrorCount\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\r\n\x05\x63ount\x18\x02 \x01(\x04\x12\x0e\n\x06sample\x18\x03 \x01(\t\"\xdb\x02\n\rEndpointStats\x12\x0e\n\x06method\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x10\n\x08requests\x18\x03 \x01(\x04\x12\x10\n\x08\x66\x61ilures\x18\x04 \x01(\x04\x12\x16\n\x0e\x62ytes_received\x18\x05 \x01(\x04\x12\x12\n\nbytes_sent\x18\x06 \x01(\x04\x12\x0f\n\x07latency\x18\x07 \x01(\x0c\x12\x17\n\x0fservice_latency\x18\x08 \x01(\x0c\x12\x42\n\x0cstatus_codes\x18\t \x03(\x0b\x32,.loadforge.v1.EndpointStats.StatusCodesEntry\x12(\n\x06\x65rrors\x18\n \x03(\x0b\x32\x18.loadforge.v1.ErrorCount\x12\x10\n\x08messages\x18\x0b \x01(\x04\x1a\x32\n\x10StatusCodesEntry\x12\x0b\n\x03key\x18\x01 \x01(\r\x12\r\n\x05value\x18\x02 \x01(\x04:\x02\x38\x01\"\xc9\x01\n\x08Snapshot\x12\x10\n\x08start_ms\x18\x01 \x01(\x04\x12\x0e\n\x06\x65nd_ms\x18\x02 \x01(\x04\x12\r\n\x05users\x18\x03 \x01(\r\x12\x1a\n\x12\x64ropped_iterations\x18\x04 \x01(\x04\x12.\n\tendpoints\x18\x05 \x03(\x0b\x32\x1b.loadforge.v1.EndpointStats\x12\x12\n\niterations\x18\x06 \x01(\x04\x12,\n\nexceptions\x18\x07 \x03(\x0b\x32\x18.loadforge.v1.ErrorCountb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bloadforge/v1/snapshot.proto\x12\x0cloadforge.v1\"G\n\nErrorCount\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\r\n\x05\x63ount\x18\x02 \x01(\x04\x12\x0e\n\x06sample\x18\x03 \x01(\t\x12\x0c\n\x04\x62ody\x18\x04 \x01(\x0c\"\xdb\x02\n\rEndpointStats\x12\x0e\n\x06method\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x10\n\x08requests\x18\x03 \x01(\x04\x12\x10\n\x08\x66\x61ilures\x18\x04 \x01(\x04\x12\x16\n\x0e\x62ytes_received\x18\x05 \x01(\x04\x12\x12\n\nbytes_sent\x18\x06 \x01(\x04\x12\x0f\n\x07latency\x18\x07 \x01(\x0c\x12\x17\n\x0fservice_latency\x18\x08 \x01(\x0c\x12\x42\n\x0cstatus_codes\x18\t \x03(\x0b\x32,.loadforge.v1.EndpointStats.StatusCodesEntry\x12(\n\x06\x65rrors\x18\n \x03(\x0b\x32\x18.loadforge.v1.ErrorCount\x12\x10\n\x08messages\x18\x0b \x01(\x04\x1a\x32\n\x10StatusCodesEntry\x12\x0b\n\x03key\x18\x01 \x01(\r\x12\r\n\x05value\x18\x02 \x01(\x04:\x02\x38\x01\"\xc9\x01\n\x08Snapshot\x12\x10\n\x08start_ms\x18\x01 \x01(\x04\x12\x0e\n\x06\x65nd_ms\x18\x02 \x01(\x04\x12\r\n\x05users\x18\x03 \x01(\r\x12\x1a\n\x12\x64ropped_iterations\x18\x04 \x01(\x04\x12.\n\tendpoints\x18\x05 \x03(\x0b\x32\x1b.loadforge.v1.EndpointStats\x12\x12\n\niterations\x18\x06 \x01(\x04\x12,\n\nexceptions\x18\x07 \x03(\x0b\x32\x18.loadforge.v1.ErrorCountb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,11 +34,11 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ENDPOINTSTATS_STATUSCODESENTRY']._loaded_options = None
   _globals['_ENDPOINTSTATS_STATUSCODESENTRY']._serialized_options = b'8\001'
   _globals['_ERRORCOUNT']._serialized_start=45
-  _globals['_ERRORCOUNT']._serialized_end=102
-  _globals['_ENDPOINTSTATS']._serialized_start=105
-  _globals['_ENDPOINTSTATS']._serialized_end=452
-  _globals['_ENDPOINTSTATS_STATUSCODESENTRY']._serialized_start=402
-  _globals['_ENDPOINTSTATS_STATUSCODESENTRY']._serialized_end=452
-  _globals['_SNAPSHOT']._serialized_start=455
-  _globals['_SNAPSHOT']._serialized_end=656
+  _globals['_ERRORCOUNT']._serialized_end=116
+  _globals['_ENDPOINTSTATS']._serialized_start=119
+  _globals['_ENDPOINTSTATS']._serialized_end=466
+  _globals['_ENDPOINTSTATS_STATUSCODESENTRY']._serialized_start=416
+  _globals['_ENDPOINTSTATS_STATUSCODESENTRY']._serialized_end=466
+  _globals['_SNAPSHOT']._serialized_start=469
+  _globals['_SNAPSHOT']._serialized_end=670
 # @@protoc_insertion_point(module_scope)

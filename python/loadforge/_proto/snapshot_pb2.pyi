@@ -7,14 +7,16 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class ErrorCount(_message.Message):
-    __slots__ = ("kind", "count", "sample")
+    __slots__ = ("kind", "count", "sample", "body")
     KIND_FIELD_NUMBER: _ClassVar[int]
     COUNT_FIELD_NUMBER: _ClassVar[int]
     SAMPLE_FIELD_NUMBER: _ClassVar[int]
+    BODY_FIELD_NUMBER: _ClassVar[int]
     kind: str
     count: int
     sample: str
-    def __init__(self, kind: _Optional[str] = ..., count: _Optional[int] = ..., sample: _Optional[str] = ...) -> None: ...
+    body: bytes
+    def __init__(self, kind: _Optional[str] = ..., count: _Optional[int] = ..., sample: _Optional[str] = ..., body: _Optional[bytes] = ...) -> None: ...
 
 class EndpointStats(_message.Message):
     __slots__ = ("method", "name", "requests", "failures", "bytes_received", "bytes_sent", "latency", "service_latency", "status_codes", "errors", "messages")

@@ -12,7 +12,7 @@ from rich.text import Text
 
 from .live import LiveView
 from .tables import percentiles_table, requests_table
-from .units import observed
+from .units import body_text, observed
 
 if TYPE_CHECKING:
     from loadforge.result import Result
@@ -20,10 +20,13 @@ if TYPE_CHECKING:
 
 __all__ = ["LiveView", "print_summary"]
 
+# Characters of a failure's response body shown in the console (JSON/HTML keep 512 bytes).
+BODY_COLUMN = 120
+
 
 def _failures_table(stats: RunStats) -> Table | None:
     rows = [
-        (e.count, s.method, s.name, e.kind, e.sample)
+        (e.count, s.method, s.name, e.kind, e.sample, body_text(e.body))
         for s in stats.sorted_endpoints()
         for e in s.errors.values()
     ]
@@ -36,11 +39,16 @@ def _failures_table(stats: RunStats) -> Table | None:
         ("Name", "left"),
         ("Kind", "left"),
         ("Sample", "left"),
+        ("Response body", "left"),
     ):
         table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
-    for count, method, name, kind, sample in sorted(rows, key=lambda r: -r[0]):
+    for count, method, name, kind, sample, body in sorted(rows, key=lambda r: -r[0]):
         first_line = sample.splitlines()[0] if sample else ""
-        table.add_row(f"{count:,}", Text(method), Text(name), Text(kind), Text(first_line))
+        # The body's start on one line: enough to recognise the server's error.
+        body_line = " ".join(body.split())[:BODY_COLUMN]
+        table.add_row(
+            f"{count:,}", Text(method), Text(name), Text(kind), Text(first_line), Text(body_line)
+        )
     return table
 
 

@@ -170,7 +170,8 @@ def _error_rows(summary: dict[str, Any]) -> str:
             rows.append(
                 f"<tr><td>{html.escape(ep['method'])}</td><td>{html.escape(ep['name'])}</td>"
                 f"<td>{html.escape(str(err.get('kind', '')))}</td><td>{err.get('count', 0):,}</td>"
-                f"<td>{html.escape(str(err.get('sample', ''))[:200])}</td></tr>"
+                f"<td>{html.escape(str(err.get('sample', ''))[:200])}</td>"
+                f"<td><code>{html.escape(str(err.get('body', '')))}</code></td></tr>"
             )
     return "\n".join(rows)
 
@@ -202,7 +203,7 @@ def render(summary: dict[str, Any], title: str = "loadforge report") -> str:
     errors = _error_rows(summary)
     error_section = (
         "<section><h2>Failures</h2><table><tr><th>Method</th><th>Name</th><th>Kind</th>"
-        f"<th>Count</th><th>Sample</th></tr>{errors}</table></section>"
+        f"<th>Count</th><th>Sample</th><th>Response body</th></tr>{errors}</table></section>"
         if errors
         else ""
     )

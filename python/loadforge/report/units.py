@@ -36,6 +36,11 @@ def observed(value: float | None, unit: str) -> str:
     return f"{value:,.2f}"
 
 
+def body_text(body: bytes) -> str:
+    """A failure's response body sample as text (undecodable bytes as U+FFFD)."""
+    return body.decode("utf-8", errors="replace")
+
+
 def utc_second(unix_ms: int) -> str:
     """`2026-12-02T14:20:05Z`, Locust's timestamp (its CSVs' "First Seen"); "" for 0."""
     if not unix_ms:

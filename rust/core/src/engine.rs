@@ -300,6 +300,7 @@ impl Engine {
             error: kind
                 .as_ref()
                 .map(|k| (k, &error_message as &dyn std::fmt::Display)),
+            body: &[],
         };
         self.shared.threads[0]
             .recorder

@@ -80,6 +80,7 @@ impl Drop for CutOffGuard<'_> {
             0,
             0,
             Some((&kind, &message)),
+            &[],
         );
     }
 }
@@ -151,6 +152,7 @@ pub async fn execute(
                     bytes_sent,
                     resp.messages,
                     error.map(|(k, m)| (k, m as &dyn std::fmt::Display)),
+                    if error.is_some() { &resp.body } else { &[] },
                 );
             }
             Err(e) => record(
@@ -163,6 +165,7 @@ pub async fn execute(
                 bytes_sent,
                 0,
                 Some((&e.kind, &e.detail)),
+                &[],
             ),
         }
     }
@@ -214,6 +217,7 @@ pub(crate) fn record(
     bytes_sent: u64,
     messages: u64,
     error: Option<(&ErrorKind, &dyn std::fmt::Display)>,
+    body: &[u8],
 ) {
     let service_us = elapsed.as_micros() as u64;
     let sample = Sample {
@@ -226,6 +230,7 @@ pub(crate) fn record(
         bytes_sent,
         messages,
         error,
+        body,
     };
     thread
         .recorder

@@ -97,12 +97,50 @@ impl fmt::Display for ErrorKind {
     }
 }
 
-/// One error kind's count and first message in the interval.
+/// Response body bytes kept with a distinct failure.
+pub const BODY_SAMPLE_BYTES: usize = 512;
+/// Distinct messages kept per error kind and endpoint in one interval; further ones count
+/// under the kind's first entry, so a message carrying an id cannot grow the list.
+const MESSAGES_PER_KIND: usize = 16;
+
+/// One distinct failure (kind and message) in the interval: its count and the first
+/// response body bytes seen with it.
 #[derive(Debug, Clone)]
 pub struct ErrorCount {
     pub kind: ErrorKind,
     pub count: u64,
     pub sample: String,
+    pub body: Vec<u8>,
+}
+
+/// Counts `count` failures of `kind` with `sample` into `errors` (see `MESSAGES_PER_KIND`).
+fn add_error(
+    errors: &mut Vec<ErrorCount>,
+    kind: &ErrorKind,
+    sample: &str,
+    count: u64,
+    body: &[u8],
+) {
+    if let Some(e) = errors
+        .iter_mut()
+        .find(|e| &e.kind == kind && e.sample == sample)
+    {
+        e.count += count;
+        return;
+    }
+    let mut same_kind = errors.iter_mut().filter(|e| &e.kind == kind);
+    if let Some(first) = same_kind.next() {
+        if same_kind.count() + 1 >= MESSAGES_PER_KIND {
+            first.count += count;
+            return;
+        }
+    }
+    errors.push(ErrorCount {
+        kind: kind.clone(),
+        count,
+        sample: sample.to_owned(),
+        body: body[..body.len().min(BODY_SAMPLE_BYTES)].to_vec(),
+    });
 }
 
 /// Statistics of one endpoint in one interval.
@@ -136,6 +174,8 @@ pub struct Sample<'a> {
     pub messages: u64,
     /// Error kind and a lazily formatted message.
     pub error: Option<(&'a ErrorKind, &'a dyn fmt::Display)>,
+    /// The response body of a failure (only its first `BODY_SAMPLE_BYTES` are kept).
+    pub body: &'a [u8],
 }
 
 /// A thread's statistics for the current interval.
@@ -181,14 +221,9 @@ impl Recorder {
         }
         if let Some((kind, message)) = s.error {
             ep.failures += 1;
-            match ep.errors.iter_mut().find(|e| &e.kind == kind) {
-                Some(e) => e.count += 1,
-                None => ep.errors.push(ErrorCount {
-                    kind: kind.clone(),
-                    count: 1,
-                    sample: truncate(message.to_string(), 2000),
-                }),
-            }
+            // Formatted only on failure: the message is part of what makes it distinct.
+            let sample = truncate(message.to_string(), 2000);
+            add_error(&mut ep.errors, kind, &sample, 1, s.body);
         }
     }
 
@@ -219,10 +254,7 @@ impl Recorder {
                 }
             }
             for e in &o.errors {
-                match mine.errors.iter_mut().find(|m| m.kind == e.kind) {
-                    Some(m) => m.count += e.count,
-                    None => mine.errors.push(e.clone()),
-                }
+                add_error(&mut mine.errors, &e.kind, &e.sample, e.count, &e.body);
             }
         }
     }
@@ -256,4 +288,52 @@ fn truncate(mut s: String, max: usize) -> String {
         s.truncate(cut);
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failure<'a>(
+        kind: &'a ErrorKind,
+        message: &'a dyn fmt::Display,
+        body: &'a [u8],
+    ) -> Sample<'a> {
+        Sample {
+            endpoint: 0,
+            latency_us: 1,
+            service_us: None,
+            correct_interval_us: 0,
+            status: Some(500),
+            bytes_received: 0,
+            bytes_sent: 0,
+            messages: 0,
+            error: Some((kind, message)),
+            body,
+        }
+    }
+
+    #[test]
+    fn distinct_failures_keep_their_first_body_within_bounds() {
+        let mut rec = Recorder::default();
+        let kind = ErrorKind::HttpStatus;
+        let big = vec![b'x'; 2000];
+        for i in 0..40 {
+            let message = format!("message {}", i % 20);
+            rec.record(&failure(&kind, &message, &big));
+        }
+        rec.record(&failure(&ErrorKind::Timeout, &"late", b"first"));
+        rec.record(&failure(&ErrorKind::Timeout, &"late", b"second"));
+        let ep = rec.endpoints[0].as_ref().unwrap();
+        let status: Vec<_> = ep.errors.iter().filter(|e| e.kind == kind).collect();
+        assert_eq!(status.len(), MESSAGES_PER_KIND);
+        assert_eq!(status.iter().map(|e| e.count).sum::<u64>(), 40);
+        assert!(status.iter().all(|e| e.body.len() == BODY_SAMPLE_BYTES));
+        let late = ep
+            .errors
+            .iter()
+            .find(|e| e.kind == ErrorKind::Timeout)
+            .unwrap();
+        assert_eq!((late.count, late.body.as_slice()), (2, &b"first"[..]));
+    }
 }

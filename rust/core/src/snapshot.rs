@@ -65,6 +65,7 @@ pub fn take(shared: &Shared, start_ms: u64) -> proto::Snapshot {
                     kind: e.kind.to_string(),
                     count: e.count,
                     sample: e.sample.clone(),
+                    body: e.body.clone(),
                 })
                 .collect(),
             messages: ep.messages,

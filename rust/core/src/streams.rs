@@ -131,6 +131,7 @@ impl Drop for EndGuard {
                 0,
                 0,
                 Some((&kind, &message)),
+                &[],
             );
         }
         self.shared.events.push(Event::StreamEnded {
@@ -243,6 +244,7 @@ pub fn open_stream(shared: &Arc<Shared>, thread_index: usize, sub: StreamSubmiss
             progress.sent,
             progress.messages,
             err,
+            &[],
         );
         if let Some(first) = progress.first {
             record(
@@ -255,6 +257,7 @@ pub fn open_stream(shared: &Arc<Shared>, thread_index: usize, sub: StreamSubmiss
                 0,
                 0,
                 None,
+                &[],
             );
         }
         let (error_kind, error_message) = match error {

@@ -36,7 +36,7 @@ use super::http2::{deframe, percent_decode};
 use super::stream::Stream;
 use super::{push_header, HeaderBlock, Keep, RequestError, Response};
 use crate::plan::{Protocol, Template};
-use crate::recorder::ErrorKind;
+use crate::recorder::{ErrorKind, BODY_SAMPLE_BYTES};
 
 const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
@@ -696,6 +696,10 @@ impl Driver {
             stream.received += data.len() as u64;
             if stream.keep.body || stream.grpc {
                 stream.body.extend_from_slice(data);
+            } else if stream.status >= 400 && stream.body.len() < BODY_SAMPLE_BYTES {
+                // A failed answer's first bytes go with the failure's sample.
+                let room = BODY_SAMPLE_BYTES - stream.body.len();
+                stream.body.extend_from_slice(&data[..data.len().min(room)]);
             }
             if flags & END_STREAM != 0 {
                 Some(Ok(()))

@@ -92,7 +92,8 @@ impl Http1Conn {
             head.framing
         };
         let mut body = BytesMut::new();
-        let body_sink = keep.body.then_some(&mut body);
+        // A failed answer's body is kept too: its first bytes go with the failure's sample.
+        let body_sink = (keep.body || head.status >= 400).then_some(&mut body);
         received += match framing {
             BodyFraming::None => 0,
             BodyFraming::Length(n) => self.read_exact_body(n, body_sink).await?,

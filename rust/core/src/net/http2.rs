@@ -8,7 +8,7 @@ use h2::client::SendRequest;
 use super::stream::Stream;
 use super::{push_header, HeaderBlock, Keep, RequestError, Response};
 use crate::plan::{Protocol, Template};
-use crate::recorder::ErrorKind;
+use crate::recorder::{ErrorKind, BODY_SAMPLE_BYTES};
 
 /// Performs the HTTP/2 handshake and drives the connection on the current runtime.
 pub async fn handshake(io: Stream) -> Result<SendRequest<Bytes>, RequestError> {
@@ -88,6 +88,10 @@ pub async fn exchange_request(
         received += chunk.len() as u64;
         if keep_body {
             body_buf.extend_from_slice(&chunk);
+        } else if status >= 400 && body_buf.len() < BODY_SAMPLE_BYTES {
+            // A failed answer's first bytes go with the failure's sample.
+            let room = BODY_SAMPLE_BYTES - body_buf.len();
+            body_buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
         }
     }
     if let Some(trailers) = recv.trailers().await.map_err(h2_error)? {
