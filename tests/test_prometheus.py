@@ -74,6 +74,7 @@ def test_metrics_scraped_during_a_real_run(demo_target: Any, tmp_path: Path) -> 
             "3s",
             "--processes",
             "1",
+            "--headless",
             "--prometheus",
             "127.0.0.1:0",
         ],

@@ -58,13 +58,16 @@ class EventHook:
             try:
                 handler(**kwargs)
             except Exception as exc:
-                errors.append((self.name, exc))
                 where = traceback.extract_tb(exc.__traceback__)[-1]
-                print(
-                    f"loadforge: warning: a listener of events.{self.name} raised "
-                    f"{type(exc).__name__}: {exc} ({where.filename}:{where.lineno})",
-                    file=sys.stderr,
-                )
+                key = (self.name, where.filename, where.lineno, type(exc).__name__)
+                raised[key] = raised.get(key, 0) + 1
+                if raised[key] == 1:  # once per place: a request listener fires per request
+                    print(
+                        f"loadforge: warning: a listener of events.{self.name} raised "
+                        f"{type(exc).__name__}: {exc} ({where.filename}:{where.lineno}); "
+                        "the run goes on",
+                        file=sys.stderr,
+                    )
 
 
 class RequestHook(EventHook):
@@ -89,8 +92,8 @@ class RequestHook(EventHook):
         super().fire(**kwargs)
 
 
-# Every listener exception of this process: (event name, exception).
-errors: list[tuple[str, BaseException]] = []
+# Listener exceptions of this process: (event, file, line, exception type) -> count.
+raised: dict[tuple[str, str, int | None, str], int] = {}
 
 EVENT_NAMES = (
     "request",
@@ -150,4 +153,4 @@ def reset() -> None:
     """Drop every listener (before a scenario file is imported again in this process)."""
     for name in EVENT_NAMES:
         getattr(events, name).handlers.clear()
-    errors.clear()
+    raised.clear()
