@@ -572,3 +572,36 @@ def test_sync_grpc_user_tasks_block_per_call(tmp_path: Path) -> None:
     count = find_endpoint(result, "/echo.Echo/Count", "GRPC")
     assert count.requests == target.calls["Count"] > 20
     assert any(m.get("x-user") == "sync" for m in target.metadata)
+
+
+def test_a_task_that_spins_forever_does_not_keep_the_run_from_ending(
+    tmp_path: Path, demo_target: DemoProcess
+) -> None:
+    write(
+        tmp_path,
+        """
+        from locust import HttpUser, constant, task
+
+        class Spinner(HttpUser):
+            wait_time = constant(0.05)
+
+            @task
+            def spin(self):
+                self.client.get("/status/200")
+                if self.user_id % 2 == 0:
+                    while True:
+                        pass
+        """,
+    )
+    start = time.monotonic()
+    done = cli(
+        "run", "-H", demo_target.http_url, "-u", "4", "-r", "100", "-t", "3s", "--headless",
+        "--processes", "1", "--json", "run.json", cwd=tmp_path,
+    )  # fmt: skip
+    took = time.monotonic() - start
+    assert done.returncode == 1, done.stderr  # the blocked task counts as a task exception
+    assert took < 12
+    assert "task 'spin' is blocking the event loop" in done.stderr
+    summary = json.loads((tmp_path / "run.json").read_text())
+    assert any("held the event loop" in e["traceback"] for e in summary["exceptions"]), summary
+    assert summary["broken"] == ""

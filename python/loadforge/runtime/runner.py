@@ -31,6 +31,7 @@ from .grpc_blocking import BlockingGrpcClient
 from .grpc_client import GrpcClient
 from .session import FastHttpSession, HttpSession
 from .user_spec import BoundTask, UserSpec
+from .watchdog import LoopWatchdog
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +126,9 @@ class PythonRunner:
         # Without an iteration limit, skip the per-task call into the engine.
         self._take_iteration = engine.take_iteration if limit_iterations else _always
         self._iteration_finished = engine.iteration_finished
+        # The task running now, named in the watchdog's messages.
+        self.current = ""
+        self._watchdog: LoopWatchdog | None = None
 
     # --- lifecycle ---------------------------------------------------------------------
 
@@ -142,6 +146,8 @@ class PythonRunner:
             on_iteration=self._start_iteration,
         )
         self._dispatcher.attach()
+        self._watchdog = LoopWatchdog(loop, lambda: self.current or "?")
+        self._watchdog.start()
 
     async def stop(self, timeout: float = 5.0) -> None:
         """Stop every user after its current task (within `timeout`), then detach.
@@ -160,6 +166,8 @@ class PythonRunner:
                 task.cancel()
             if late:
                 await asyncio.wait(late, timeout=1.0)
+        if self._watchdog is not None:
+            self._watchdog.stop()
         for spec in self._specs.values():
             pool, spec.pool = spec.pool, []
             for member in pool:
@@ -290,6 +298,7 @@ class PythonRunner:
             if not take_iteration():
                 return  # the run's iteration limit is used up: this user is done
             name, run = pick()
+            self.current = name
             wakeups = dispatcher.wakeups
             started = clock() if paced else 0.0
             try:
@@ -363,6 +372,7 @@ class PythonRunner:
             if not take_iteration():
                 return  # the run's iteration limit is used up: this user is done
             name, run = pick()
+            self.current = name
             wakeups = dispatcher.wakeups
             started = clock() if paced else 0.0
             try:
@@ -397,6 +407,7 @@ class PythonRunner:
         count = self._exceptions.add
         sleep0 = asyncio.sleep
         while not slot.stopping:
+            self.current = name
             wakeups = dispatcher.wakeups
             try:
                 run()
@@ -416,6 +427,7 @@ class PythonRunner:
         count = self._exceptions.add
         take_iteration = self._take_iteration
         limited = take_iteration is not _always
+        self.current = name
         while not slot.stopping:
             if limited and not take_iteration():
                 return
