@@ -605,3 +605,105 @@ def test_a_task_that_spins_forever_does_not_keep_the_run_from_ending(
     summary = json.loads((tmp_path / "run.json").read_text())
     assert any("held the event loop" in e["traceback"] for e in summary["exceptions"]), summary
     assert summary["broken"] == ""
+
+
+def test_master_and_worker_flags_run_the_one_path(tmp_path: Path, demo_target: DemoProcess) -> None:
+    from loadforge.testing.ports import free_port
+
+    write(
+        tmp_path,
+        """
+        from locust import HttpUser, constant, task
+
+        class Api(HttpUser):
+            wait_time = constant(0.01)
+
+            @task
+            def ok(self):
+                self.client.get("/status/200")
+        """,
+    )
+    port = str(free_port())
+    demo_target.reset()
+    master = subprocess.Popen(
+        [sys.executable, "-m", "loadforge", "run", "-f", "locustfile.py", "--master",
+         "--expect-workers", "1", "--master-bind-port", port, "--headless", "-u", "3",
+         "-r", "100", "-t", "2s", "-H", demo_target.http_url, "--json", "run.json"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "loadforge", "run", "-f", "locustfile.py", "--worker",
+         "--master-host", "127.0.0.1", "--master-port", port],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        _, err = master.communicate(timeout=60)
+        _, worker_err = worker.communicate(timeout=30)
+    finally:
+        for proc in (master, worker):
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+    assert master.returncode == 0, err
+    assert worker.returncode == 0, worker_err
+    summary = json.loads((tmp_path / "run.json").read_text())
+    assert requests_of(summary, "/status/200") == served(demo_target, "/status/200") > 50
+    assert [w["id"] for w in summary["workers"]] and not summary["workers"][0]["lost"]
+
+
+def test_open_model_runs_sync_users_and_keeps_their_start_delay(
+    tmp_path: Path, demo_target: DemoProcess
+) -> None:
+    path = write(
+        tmp_path,
+        """
+        import time
+        from locust import HttpUser, task
+
+        class Api(HttpUser):
+            def on_start(self):
+                self.client.post("/login", json={"username": "o", "password": "pw"})
+
+            @task
+            def me(self):
+                assert self.client.get("/me").json()["user"] == "o"
+                time.sleep(0.01)
+        """,
+    )
+    demo_target.reset()
+    result = loadforge.run(
+        path, arrival_rate=100, users=50, run_time="2s", host=demo_target.http_url, processes=1
+    )
+    assert result.stats is not None and result.stats.exceptions == {}
+    me = result.endpoints["GET /me"]
+    assert me.requests == served(demo_target, "/me")
+    assert 150 <= me.requests <= 210  # 100 iterations/s for 2 s
+    assert result.open_model and result.dropped_iterations == 0
+
+
+def test_catch_response_with_plain_with_in_async_def_still_records_the_request(
+    tmp_path: Path, demo_target: DemoProcess
+) -> None:
+    path = write(
+        tmp_path,
+        """
+        from loadforge import HttpUser, constant, task
+
+        class Api(HttpUser):
+            wait_time = constant(0.01)
+
+            @task
+            async def habit(self):
+                with self.client.get("/status/200", catch_response=True) as r:
+                    r.success()
+        """,
+        "async_with.py",
+    )
+    demo_target.reset()
+    result = loadforge.run(path, users=2, run_time="1s", host=demo_target.http_url, processes=1)
+    served_now = served(demo_target, "/status/200")
+    assert result.endpoints["GET /status/200"].requests == served_now > 5
+    assert result.stats is not None
+    raised = sum(e.count for e in result.stats.exceptions.values())
+    assert raised >= served_now - 2  # every such task fails loudly ...
+    assert result.exit_code == 1 and "task exception" in result.verdict  # ... and the verdict
