@@ -11,11 +11,13 @@ import json
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
 from grpc_target import GrpcTarget
 
+import loadforge
 from loadforge.testing import DemoProcess
 
 
@@ -80,3 +82,19 @@ def test_grpc_rate_is_reported_as_fired(tmp_path: Path) -> None:
     report = json.loads(summary.read_text())
     assert report["total"]["requests"] == target.calls["SayHello"]
     assert report["total"]["rps"] == pytest.approx(200, rel=0.05)
+
+
+def test_run_returns_soon_after_the_load_ends(tmp_path: Path, demo: DemoProcess) -> None:
+    """The worker noticed its engine had finished only at its next report, and the
+    controller a finished worker only at its next heartbeat: up to 2 s per run."""
+    scenario = tmp_path / "scenario.py"
+    scenario.write_text(
+        "from loadforge import HttpUser, constant, get\n\n"
+        "class Visitor(HttpUser):\n"
+        "    wait_time = constant(0.1)\n"
+        "    tasks = [get('/health')]\n"
+    )
+    result = loadforge.run(scenario, users=1, run_time="1.5s", host=demo.http_url, processes=1)
+    returned = time.time()
+    load_ended = result.started_at + result.duration_s
+    assert returned - load_ended < 0.8, returned - load_ended

@@ -12,10 +12,9 @@ the requests and records HDR histograms; a controller spreads the run over worke
     result = loadforge.run("scenario.py", users=20, run_time="30s", host="http://127.0.0.1:8000")
 """
 
-from loadforge._version import __version__
-from loadforge.api import RunBroken, arun, run
+from typing import TYPE_CHECKING, Any
+
 from loadforge.events import events
-from loadforge.result import EndpointResult, Result, ThresholdsFailed
 from loadforge.runtime import Response
 from loadforge.scenario import (
     ConfigError,
@@ -50,6 +49,36 @@ from loadforge.scenario import (
     task,
     unary,
 )
+
+if TYPE_CHECKING:
+    from loadforge._version import __version__
+    from loadforge.api import RunBroken, arun, run
+    from loadforge.result import EndpointResult, Result, ThresholdsFailed
+
+# Imported on first use: a worker process or a scenario file (`from loadforge import
+# HttpUser`) needs none of the controller, the reports or the package metadata, and
+# importing them cost every worker process about 0.35 s of its start.
+_LAZY = {
+    "__version__": "loadforge._version",
+    "RunBroken": "loadforge.api",
+    "arun": "loadforge.api",
+    "run": "loadforge.api",
+    "EndpointResult": "loadforge.result",
+    "Result": "loadforge.result",
+    "ThresholdsFailed": "loadforge.result",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'loadforge' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ConfigError",

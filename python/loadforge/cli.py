@@ -344,8 +344,7 @@ def _setup_logging(level: str, logfile: str | None) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `loadforge` command; returns the exit code."""
-    from loadforge.api import RunBroken
-    from loadforge.scenario.errors import InvalidInput
+    from loadforge.errors import InvalidInput, RunBroken
 
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)

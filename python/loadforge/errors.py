@@ -1,6 +1,9 @@
-"""Errors raised for invalid input: a scenario, a command-line option, a threshold.
+"""Errors raised for invalid input: a scenario, a command-line option, a threshold;
+and `RunBroken`, a run that could not go on.
 
-Every one of them means "nothing was fired": the CLI maps `InvalidInput` to exit code 2.
+Every `InvalidInput` means "nothing was fired": the CLI maps it to exit code 2, and
+`RunBroken` to 3. (Here, not beside the controller, so the CLI can catch them without
+importing it: a worker process starts faster.)
 """
 
 from __future__ import annotations
@@ -39,3 +42,7 @@ class ScenarioError(InvalidInput):
 
 class ConfigError(InvalidInput):
     """An option (duration, stages, profile, host...) is invalid."""
+
+
+class RunBroken(Exception):
+    """The run could not go on (no workers, every worker lost or failed)."""

@@ -21,14 +21,10 @@ from loadforge.control.channel import SERVER_OPTIONS, ChannelSecurity, add_port
 from loadforge.control.governor import AbortWatch, ShapeDriver
 from loadforge.control.security import is_loopback, tokens_match
 from loadforge.control.worker import PROTOCOL_VERSION
-from loadforge.errors import InvalidInput
+from loadforge.errors import InvalidInput, RunBroken
 from loadforge.stats import RunStats
 
 HEARTBEAT_S = 1.0
-
-
-class RunBroken(Exception):
-    """The run could not go on (no workers, every worker lost or failed)."""
 
 
 class ControllerConfigError(InvalidInput):
@@ -108,6 +104,9 @@ class Controller(control_pb2_grpc.ControllerServicer):
         self.started: float | None = None
         self._joined = asyncio.Event()
         self._stop = asyncio.Event()
+        # Something the run loop should look at now (a worker finished, a stop), rather
+        # than at its next heartbeat: each run ended up to a heartbeat late.
+        self._wake = asyncio.Event()
         self.stopped_by = ""
         self._server: grpc.aio.Server | None = None
         self.port = 0
@@ -207,6 +206,7 @@ class Controller(control_pb2_grpc.ControllerServicer):
         elif kind == "done":
             self.stats.add(msg.done.last, state.id)
             state.status = "done"
+            self._wake.set()
             # A worker stopped by its host mid-run: the others take over its share.
             self._resplit()
 
@@ -253,6 +253,7 @@ class Controller(control_pb2_grpc.ControllerServicer):
                 w.send(control_pb2.ControllerMessage(scale=control_pb2.Scale(share=share)))
 
     def _lose(self, state: WorkerState, why: str) -> None:
+        self._wake.set()
         state.status = "lost"
         state.error = state.error or f"lost: {why}"
         self._resplit()
@@ -264,6 +265,7 @@ class Controller(control_pb2_grpc.ControllerServicer):
         if not self._stop.is_set():
             self.stopped_by = reason
             self._stop.set()
+            self._wake.set()
             for w in self._active():
                 w.send(control_pb2.ControllerMessage(stop=control_pb2.Stop(reason=reason)))
 
@@ -288,7 +290,8 @@ class Controller(control_pb2_grpc.ControllerServicer):
         stop_deadline: float | None = None
         while True:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), HEARTBEAT_S)
+                await asyncio.wait_for(self._wake.wait(), HEARTBEAT_S)
+            self._wake.clear()
             now = time.monotonic()
             self._beat(now)
             if self.on_tick is not None:

@@ -34,6 +34,9 @@ from loadforge.events import events
 PROTOCOL_VERSION = control_pb2.PROTOCOL_VERSION_CURRENT
 CONTROLLER_SILENCE_S = 10.0
 REPORT_INTERVAL_S = 1.0
+# How soon an engine that finished by itself (run time, iterations) is noticed: looking only
+# at each report kept every run up to a second longer than its load.
+FINISH_POLL_S = 0.05
 CONNECT_TIMEOUT_S = 30.0
 # How far the event-loop thread steps back behind the engine threads (declarative plans).
 NICE_STEP = 5
@@ -291,11 +294,18 @@ class Worker:
             self._stop_requested.set()
 
     async def _report_until_done(self) -> None:
+        next_report = time.monotonic() + REPORT_INTERVAL_S
         while not self._stop_requested.is_set():
+            wait = min(FINISH_POLL_S, max(0.0, next_report - time.monotonic()))
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop_requested.wait(), REPORT_INTERVAL_S)
+                await asyncio.wait_for(self._stop_requested.wait(), wait)
             if self._stop_requested.is_set():
                 break
+            if not self._engine.running:
+                return  # the final interval goes with Done
+            if time.monotonic() < next_report:
+                continue
+            next_report += REPORT_INTERVAL_S
             silence = time.monotonic() - self._last_heard
             if silence > CONTROLLER_SILENCE_S:
                 self._lost = f"controller silent for {silence:.0f}s: stopped firing"
@@ -305,8 +315,6 @@ class Worker:
                 await self._send(control_pb2.WorkerMessage(heartbeat=self._heartbeat()))
             except (grpc.aio.AioRpcError, asyncio.InvalidStateError) as err:
                 self._lost = f"controller stream broke: {err}"
-                return
-            if not self._engine.running:
                 return
 
     def _snapshot(self) -> snapshot_pb2.Snapshot:
