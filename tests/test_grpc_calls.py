@@ -16,7 +16,7 @@ HELLO = "/helloworld.Greeter/SayHello"
 
 
 def _errors(endpoint: EndpointResult) -> dict[str, int]:
-    return {e.kind: e.count for e in endpoint.errors}
+    return endpoint.errors_by_kind()
 
 
 def test_declarative_unary_counts_every_handled_call(tmp_path: Path) -> None:

@@ -111,6 +111,17 @@ class EndpointResult:
     def fail_ratio(self) -> float:
         return self.failures / self.requests if self.requests else 0.0
 
+    def errors_by_kind(self) -> dict[str, int]:
+        """Failures per error kind (`errors` has one entry per distinct message).
+
+        >>> result.endpoint("GET /x").errors_by_kind()  # doctest: +SKIP
+        {'http_status': 12, 'timeout': 1}
+        """
+        counts: dict[str, int] = {}
+        for e in self.errors:
+            counts[e.kind] = counts.get(e.kind, 0) + e.count
+        return counts
+
     def percentile_ms(self, percentile: float) -> float:
         """Any percentile, in ms, from the merged histogram."""
         return self.stats.percentile_ms(percentile) if self.stats else 0.0
