@@ -2,9 +2,9 @@
 files, the same header lines byte for byte, the same shape of rows.
 
 Locust is not a dev dependency (it brings gevent, which monkey-patches): install it in a
-venv of its own and point `LOADFORGE_LOCUST` at its `locust` command (or put it on PATH),
-e.g. `python3 -m venv /tmp/locust && /tmp/locust/bin/pip install locust==2.47.0`.
-Skipped when no Locust is found.
+venv of its own and point `LOCUST_BIN` at its `locust` command (or put it on PATH), as
+.ci/run does: `python3 -m venv V && V/bin/pip install locust==2.47.0`. Skipped when no
+Locust is found.
 """
 
 from __future__ import annotations
@@ -56,9 +56,9 @@ class Visitor(HttpUser):
 
 
 def _locust() -> str:
-    found = os.environ.get("LOADFORGE_LOCUST") or shutil.which("locust")
+    found = os.environ.get("LOCUST_BIN") or shutil.which("locust")
     if not found:
-        pytest.skip("no Locust installed (set LOADFORGE_LOCUST to a locust command)")
+        pytest.skip("no Locust installed (set LOCUST_BIN to a locust command)")
     version = subprocess.run([found, "--version"], capture_output=True, text=True, timeout=60)
     if version.returncode != 0:
         pytest.skip(f"{found} --version failed: {version.stderr.strip()}")
