@@ -113,6 +113,10 @@ def scenario_and_classes(args: argparse.Namespace) -> tuple[str | None, list[str
     if args.locustfile:
         path: str | None = args.locustfile
         classes = positional
+    elif positional and (positional[0].endswith(".py") or Path(positional[0]).is_file()):
+        path, classes = positional[0], positional[1:]
+    elif positional and Path(DEFAULT_LOCUSTFILE).is_file():
+        path, classes = DEFAULT_LOCUSTFILE, positional  # `loadforge run WebUser`, as Locust
     elif positional:
         path, classes = positional[0], positional[1:]
     else:

@@ -335,6 +335,15 @@ class Worker:
         if self._engine is None:
             return snapshot_pb2.Snapshot()
         if self._runner is not None:
+            # No new Python users from now on: one the engine started in place of a user
+            # that just stopped would never be answered once the runner detaches, and the
+            # engine's stop would wait its whole timeout for it (the controller meanwhile
+            # counts the worker silent).
+            with contextlib.suppress(Exception):
+                if self._open_model:
+                    self._engine.scale(rate=0.0)
+                else:
+                    self._engine.scale(users=0)
             await self._runner.stop(self._stop_timeout_s)
         if self._hooks is not None:
             self._hooks.test_stop()

@@ -227,26 +227,16 @@ class HttpClient:
         `record=False`: the caller records it (`engine.record`). `defer_redirects`: a
         301/302/303/307/308 answer is left unrecorded for the caller to follow.
         """
-        token = self._next_token()
         future = self._create_future()
-        self._pending[token] = (future, response_class, method, url)
-        delay = START_DELAY_US.get()
         if record:
-            self._submit_later(
-                (
-                    token,
-                    method,
-                    url,
-                    headers,
-                    body,
-                    name,
-                    self._protocol,
-                    float(timeout or 0.0),
-                    delay,
-                    SUBMIT_DEFER_REDIRECTS if defer_redirects else 0,
-                )
+            flags = SUBMIT_DEFER_REDIRECTS if defer_redirects else 0
+            self.send_quick(
+                method, url, headers, body, name, response_class, future, timeout, flags
             )
             return future
+        token = self._next_token()
+        self._pending[token] = (future, response_class, method, url)
+        delay = START_DELAY_US.get()
         try:
             self._submit(
                 token,
@@ -274,10 +264,12 @@ class HttpClient:
         name: str,
         response_class: type[Response],
         waiter: Any,
+        timeout: float | None = None,
+        flags: int = SUBMIT_DEFER_REDIRECTS,
     ) -> None:
-        """`send()` of a recorded request whose redirects the caller follows, answered to
-        `waiter` (a parked user greenlet: it has a future's `set_result`), as the Locust
-        session's per-request fast path uses it."""
+        """Queue a recorded request answered to `waiter` (a future, or a parked user
+        greenlet, which has a future's `set_result`); by default its redirects are left
+        for the caller to follow. The Locust session's per-request fast path."""
         token = self._next_token()
         self._pending[token] = (waiter, response_class, method, url)
         outbox = self._outbox
@@ -290,9 +282,9 @@ class HttpClient:
                 body,
                 name,
                 self._protocol,
-                0.0,
+                0.0 if timeout is None else float(timeout),
                 START_DELAY_US.get(),
-                SUBMIT_DEFER_REDIRECTS,
+                flags,
             )
         )
         if len(outbox) == 1:
