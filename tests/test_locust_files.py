@@ -707,3 +707,41 @@ def test_catch_response_with_plain_with_in_async_def_still_records_the_request(
     raised = sum(e.count for e in result.stats.exceptions.values())
     assert raised >= served_now - 2  # every such task fails loudly ...
     assert result.exit_code == 1 and "task exception" in result.verdict  # ... and the verdict
+
+
+def test_what_real_files_do_at_import_and_with_shared_locks(
+    tmp_path: Path, demo_target: DemoProcess
+) -> None:
+    path = write(
+        tmp_path,
+        """
+        from gevent.lock import Semaphore
+        from locust import HttpUser, between, run_single_user, runners, stats, task
+        from locust.env import Environment
+
+        stats.CSV_STATS_INTERVAL_SEC = 1
+        library_env = Environment(user_classes=[], host="http://unused")
+        one_at_a_time = Semaphore(1)
+        inside = []
+
+        class Api(HttpUser):
+            wait_time = between(0.001, 0.002)
+
+            @task
+            def locked(self):
+                assert self.host.startswith("http://127.0.0.1")  # -H, as Locust sets it
+                with one_at_a_time:
+                    inside.append(1)
+                    assert len(inside) == 1
+                    self.client.get(f"{self.host}/status/200", name="locked")
+                    inside.pop()
+
+        if __name__ == "__main__":
+            run_single_user(Api)
+        """,
+    )
+    demo_target.reset()
+    result = loadforge.run(path, users=5, spawn_rate=100, run_time="1s",
+                           host=demo_target.http_url, processes=1)  # fmt: skip
+    assert result.stats is not None and result.stats.exceptions == {}
+    assert result.endpoints["GET locked"].requests == served(demo_target, "/status/200") > 20

@@ -156,7 +156,9 @@ class WorkerRunner(Runner):
 class Environment:
     """What listeners and users get as `environment` (one per process)."""
 
-    def __init__(self) -> None:
+    def __init__(self, **settings: Any) -> None:
+        # Locust's keyword arguments are accepted (a file may build one at import);
+        # loadforge's run uses the process's own environment (`current()`).
         self.events: Events = events
         self.runner: Runner | None = None
         self.parsed_options: argparse.Namespace = argparse.Namespace()
@@ -175,6 +177,11 @@ class Environment:
         self._users: Callable[[], int] = lambda: 0
         self._workers: Callable[[], int] = lambda: 0
         self.stats = RequestStats(lambda: self._run_stats(), lambda: self._duration())
+        for key in ("host", "user_classes", "shape_class", "tags", "exclude_tags"):
+            if key in settings:
+                setattr(self, key, settings[key])
+        if "parsed_options" in settings and settings["parsed_options"] is not None:
+            self.parsed_options = settings["parsed_options"]
 
     def attach(
         self,

@@ -1,7 +1,8 @@
 """`gevent` inside a loadforge run: the calls locustfiles make, on the engine's event loop.
 
 `gevent.sleep`, `gevent.spawn`, `spawn_later`, `joinall`, `killall`, `Greenlet`,
-`getcurrent`, `GreenletExit`, `gevent.pool.Pool/Group`, `gevent.event.Event` and
+`getcurrent`, `GreenletExit`, `gevent.pool.Pool/Group`, `gevent.event.Event`,
+`gevent.lock.Semaphore/BoundedSemaphore/RLock` and
 `gevent.monkey.patch_all()` (a no-op). Called from a synchronous task, a spawned function
 runs as one more greenlet on the loop (a request in it never blocks the others); called
 from anywhere else (an `init` listener in the controller, say) it runs in a daemon thread,

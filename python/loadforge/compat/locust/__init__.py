@@ -3,6 +3,8 @@
 Which names exist and what differs from Locust: docs/locust.md.
 """
 
+import importlib
+import importlib.util
 from typing import Any
 
 from loadforge.compat import missing
@@ -22,14 +24,24 @@ _RENAMED = {
     "TaskSequence": "TaskSequence was renamed SequentialTaskSet in Locust 1.0",
     "seq_task": "seq_task was removed in Locust 1.0: use @task in a SequentialTaskSet, "
     "in the order the tasks should run",
-    "run_single_user": "run_single_user (debugging in-process) is not available; "
-    "run the file with `loadforge run FILE -u 1`",
 }
+
+
+def run_single_user(*args: Any, **kwargs: Any) -> None:
+    """Locust's in-process debugging run. A file may import it (for `__main__`); calling it
+    under loadforge says what to do instead."""
+    raise NotImplementedError(
+        "run_single_user is not available under loadforge: run the file with "
+        "`loadforge run FILE -u 1 -t 10s --headless`"
+    )
 
 
 def __getattr__(name: str) -> Any:
     if name.startswith("__"):
         raise AttributeError(name)
+    # `from locust import stats` / `runners` / `env`: the layer's submodules.
+    if importlib.util.find_spec(f"{__name__}.{name}") is not None:
+        return importlib.import_module(f"{__name__}.{name}")
     raise missing("locust", name, _RENAMED.get(name, ""))
 
 
@@ -46,6 +58,7 @@ __all__ = [
     "constant_pacing",
     "constant_throughput",
     "events",
+    "run_single_user",
     "tag",
     "task",
 ]

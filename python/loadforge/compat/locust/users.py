@@ -47,6 +47,8 @@ class _LocustUser:
     def __init__(self, environment: Any = None, *args: Any, **kwargs: Any) -> None:
         super().__init__(_next_client)  # type: ignore[call-arg]
         self.environment = environment or _environment.current()
+        if getattr(self, "host", None) is None:
+            self.host = self.environment.host  # as Locust: -H for a class without a host
 
     @classmethod
     def _loadforge_construct(cls, client: Any, user_id: int) -> Any:
