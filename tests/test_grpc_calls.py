@@ -92,6 +92,8 @@ def test_unknown_method_is_unimplemented(tmp_path: Path) -> None:
     assert bye.failures == bye.requests
     assert _errors(bye) == {"grpc_UNIMPLEMENTED": bye.requests}
     assert sum(target.calls.values()) == 0
+    # No thresholds and every call failed: the run fails, as Locust's would (was: exit 0).
+    assert result.exit_code == 1 and not result.passed and "failed" in result.verdict
 
 
 @pytest.mark.parametrize("declarative", [True, False])
