@@ -135,7 +135,6 @@ class ParserAdapter:
 
     def __init__(self, target: Any) -> None:
         self._target = target
-        self.added: list[str] = []
 
     def add_argument(self, *names: str, **kwargs: Any) -> Any:
         env_var = kwargs.pop("env_var", None)
@@ -144,16 +143,12 @@ class ParserAdapter:
         if env_var and env_var in os.environ:
             kwargs["default"] = os.environ[env_var]
         try:
-            action = self._target.add_argument(*names, **kwargs)
+            return self._target.add_argument(*names, **kwargs)
         except argparse.ArgumentError as err:
             raise ConfigError(f"init_command_line_parser: {err}") from None
-        self.added.append(action.dest)
-        return action
 
     def add_argument_group(self, *args: Any, **kwargs: Any) -> ParserAdapter:
-        group = ParserAdapter(self._target.add_argument_group(*args, **kwargs))
-        group.added = self.added
-        return group
+        return ParserAdapter(self._target.add_argument_group(*args, **kwargs))
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._target, name)

@@ -15,7 +15,7 @@ from types import TracebackType
 from typing import Any, Literal
 
 from .greenlets import await_only, in_user
-from .response import CompletionEvent, Response
+from .response import CompletionEvent, Response, status_outcome
 
 
 class CaughtResponse(Response):
@@ -106,12 +106,8 @@ class CatchResponse:
             self._record(response, True, "", "")
         elif verdict is False:
             self._record(response, False, "check_failed", response._reason)
-        elif response.error is not None:
-            self._record(response, False, response.error, response.error_message)
-        elif response.status >= 400:
-            self._record(response, False, "http_status", f"HTTP {response.status}")
         else:
-            self._record(response, True, "", "")
+            self._record(response, *status_outcome(response))
         return False
 
     def _record(self, response: Response, ok: bool, kind: str, message: str) -> None:

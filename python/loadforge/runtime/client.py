@@ -135,12 +135,7 @@ class HttpClient:
         """
         if name is None:
             name = path
-        if path[:4] == "http" and (path[:7] == "http://" or path[:8] == "https://"):
-            url = path
-        elif path[:1] == "/":
-            url = self.host + path
-        else:
-            url = f"{self.host}/{path}"
+        url = join_url(self.host, path)
         if params:
             query = urlencode(params, doseq=True)
             url = f"{url}&{query}" if "?" in url else f"{url}?{query}"
@@ -514,3 +509,13 @@ class Measure:
         tb: TracebackType | None,
     ) -> Literal[False]:
         return self.__exit__(exc_type, exc, tb)
+
+
+def join_url(host: str, path: str) -> str:
+    """`path` on `host` (no trailing slash): a relative path is joined, an absolute
+    `http(s)://` URL is used as it is."""
+    if path[:1] == "/":
+        return host + path
+    if path[:7].lower() == "http://" or path[:8].lower() == "https://":
+        return path
+    return f"{host}/{path}"

@@ -152,8 +152,7 @@ class Dispatcher:
                     future = waiter[0]
                     if type(future) is UserGreenlet:
                         # A parked synchronous user: switch straight back into it.
-                        if not future.dead:
-                            resume(future, waiter[1](event, waiter[2], waiter[3]))
+                        resume(future, waiter[1](event, waiter[2], waiter[3]))
                     # A cancelled task leaves its future done; the answer is dropped.
                     elif not future.done():
                         future.set_result(waiter[1](event, waiter[2], waiter[3]))

@@ -6,7 +6,7 @@ call that would block hands control back to the loop in one of two ways:
 
 - `await_only(awaitable)`: the user's driver (an asyncio task running `run_sync`) awaits
   it and switches back with the result. Sleeps and anything asyncio-shaped go this way.
-- `park()`: for an engine request. The user registers itself as the request's waiter
+- parking, for an engine request: the user registers itself as the request's waiter
   (`UserGreenlet` has the `done/set_result/set_exception/cancel` of a future), and the
   dispatcher switches straight back into it when the completion event arrives: no
   future, no task wake-up, no driver step per request, as gevent's hub resumes a
@@ -17,7 +17,7 @@ the others, and every request still goes through the engine, which times it at t
 socket. (SQLAlchemy's asyncio layer bridges sync code to asyncio the first way.)
 
     async def run_user():
-        return await run_sync(task_body, user)   # task_body may await_only(...) / park()
+        return await run_sync(task_body, user)   # task_body may await_only(...)
 """
 
 from __future__ import annotations
@@ -61,15 +61,15 @@ class UserGreenlet(greenlet):
         return bool(self.dead)
 
     def set_result(self, value: Any) -> None:
-        _resume(self, self.switch, value)
+        resume(self, value)
 
     def set_exception(self, exc: BaseException) -> None:
-        _resume(self, self.throw, exc)
+        resume(self, exc, throw=True)
 
     def cancel(self) -> bool:
         if self.dead:
             return False
-        _resume(self, self.throw, asyncio.CancelledError())
+        resume(self, asyncio.CancelledError(), throw=True)
         return True
 
 
@@ -89,29 +89,13 @@ def await_only(awaitable: Awaitable[T]) -> T:
     return result
 
 
-def park(current: UserGreenlet) -> Any:
-    """Block `current` (registered as some request's waiter) until the dispatcher
-    resumes it; returns what it was resumed with."""
-    return current.driver.switch(PARKED)
-
-
-def resume(user: UserGreenlet, value: Any) -> None:
-    """Continue a parked user with `value` (the dispatcher, on its request's completion)."""
-    try:
-        handed = user.switch(value)
-    except BaseException as exc:
-        _relay(user, exc=exc)
-        return
-    if handed is not PARKED:
-        _relay(user, handed)
-
-
-def _resume(user: UserGreenlet, step: Callable[[Any], Any], value: Any) -> None:
-    """Continue a parked user from the loop with `step(value)` (switch or throw)."""
+def resume(user: UserGreenlet, value: Any, *, throw: bool = False) -> None:
+    """Continue a parked user with `value` (or raise it there, `throw=True`): the
+    dispatcher on its request's completion, or a failure or cancellation of it."""
     if user.dead:
         return
     try:
-        handed = step(value)
+        handed = user.throw(value) if throw else user.switch(value)
     except BaseException as exc:
         _relay(user, exc=exc)
         return
@@ -137,7 +121,7 @@ async def run_sync(function: Callable[..., T], *args: Any) -> T:
     """Run `function(*args)` in a new `UserGreenlet`, awaiting whatever it hands over.
 
     An exception raised while awaiting (a failed future, cancellation) is thrown into the
-    greenlet at its `await_only` / `park` call, so the user's code sees it where it waited.
+    greenlet where it waits, so the user's code sees it where it waited.
     The greenlet runs in a copy of the caller's context (an open-model iteration's start
     delay is a context variable).
     """

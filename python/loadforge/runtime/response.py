@@ -175,3 +175,13 @@ class Response:
     def __repr__(self) -> str:
         outcome = self.error if self.error is not None else self.status
         return f"<Response {self.method} {self.url} {outcome}>"
+
+
+def status_outcome(response: Response) -> tuple[bool, str, str]:
+    """(ok, error kind, message) of a response judged by its status alone, as the engine
+    judges a request without checks: a transport error or a status >= 400 fails."""
+    if response.error is not None:
+        return False, response.error, response.error_message
+    if response.status >= 400:
+        return False, "http_status", f"HTTP {response.status}"
+    return True, "", ""

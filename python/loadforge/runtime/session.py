@@ -27,24 +27,23 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import re
 import time
 import traceback
 from collections.abc import Iterator, Mapping
 from types import TracebackType
 from typing import Any
-from urllib.parse import urlencode, urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import orjson
 from greenlet import getcurrent
 
 from loadforge.events import events
-from loadforge.scenario.body import JSON_TYPE, encode_body
+from loadforge.scenario.body import JSON_TYPE, encode_body, with_params
 
-from .client import HttpClient
+from .client import HttpClient, join_url
 from .cookies import CookieJar
 from .greenlets import PARKED, UserGreenlet, await_only, in_user, run_sync
-from .response import Response, ResponseError
+from .response import Response, ResponseError, status_outcome
 
 MAX_REDIRECTS = 30
 _NO_HISTORY: tuple[Any, ...] = ()
@@ -52,7 +51,6 @@ _NO_HISTORY: tuple[Any, ...] = ()
 _NAMES: dict[str, str] = {}
 _MAX_NAMES = 10_000
 REDIRECTS = frozenset((301, 302, 303, 307, 308))
-_ABSOLUTE = re.compile(r"^https?://", re.I)
 _request_hook = events.request
 _NO_HEADERS: list[tuple[str, str]] = []
 _JSON_HEADERS = [("content-type", JSON_TYPE)]
@@ -247,12 +245,7 @@ class _Sent:
         self.start_time = time.time()
 
     def record_outcome(self, response: LocustResponse) -> None:
-        if response.error is not None:
-            self.record(response, False, response.error, response.error_message)
-        elif response.status >= 400:
-            self.record(response, False, "http_status", f"HTTP {response.status}")
-        else:
-            self.record(response, True, "", "")
+        self.record(response, *status_outcome(response))
 
     def record(self, response: LocustResponse, ok: bool, kind: str, message: str) -> None:
         self.session._client._engine.record(
@@ -323,6 +316,7 @@ class HttpSession:
     # The verbs, with requests' positional parameters.
 
     def get(self, url: str, params: Any = None, **kwargs: Any) -> Any:
+        # `_plain()` inlined: this test runs before every GET of a simple task.
         if (
             params is None
             and not kwargs
@@ -396,12 +390,7 @@ class HttpSession:
         current = getcurrent()
         if type(current) is not UserGreenlet:
             return self.request(method, url, data=body or None, headers=dict(headers))
-        if url[:1] == "/":
-            full = self.base_url + url
-        elif _ABSOLUTE.match(url):
-            full = url
-        else:
-            full = f"{self.base_url}/{url}" if url else self.base_url
+        full = join_url(self.base_url, url)
         name = _NAMES.get(full) if self._name_by_path else url
         if name is None:
             name = _path_url(full)
@@ -425,16 +414,8 @@ class HttpSession:
         if _request_hook.handlers:
             sent = _Sent(self, method, name, full)
             sent.elapsed_us = response.elapsed_us
-            ok = response.error is None and response.status < 400
-            self._fire(sent, response, None if ok else _response_error(response))
+            self._fire(sent, response, None if response.ok else _response_error(response))
         return response
-
-    def _url(self, url: str) -> str:
-        if _ABSOLUTE.match(url):
-            return url
-        if url[:1] == "/" or not url:
-            return self.base_url + url
-        return f"{self.base_url}/{url}"
 
     def _send(
         self,
@@ -461,10 +442,7 @@ class HttpSession:
                 f"{method.lower()}() got an unexpected keyword argument {next(iter(kw))!r}"
             )
         method = method.upper()
-        full = self._url(url)
-        if params:
-            query = urlencode(_param_pairs(params), doseq=True)
-            full = f"{full}&{query}" if "?" in full else f"{full}?{query}"
+        full = with_params(join_url(self.base_url, url), _without_none(params))
         if name is None:
             name = self.request_name
         if name is None:
@@ -483,8 +461,7 @@ class HttpSession:
             return ResponseContextManager(self, response, sent)
         if _request_hook.handlers and not deferred:
             # Recorded by the engine; the event still fires, as Locust's does.
-            ok = response.error is None and response.status < 400
-            self._fire(sent, response, None if ok else _response_error(response))
+            self._fire(sent, response, None if response.ok else _response_error(response))
         return response
 
     def _header_map(
@@ -652,21 +629,17 @@ class _AsyncCall:
         return None
 
 
-def _param_pairs(params: Any) -> Any:
-    if isinstance(params, str | bytes):
+def _without_none(params: Any) -> Any:
+    # requests leaves out a parameter whose value is None.
+    if not params or isinstance(params, str | bytes):
         return params
     items = params.items() if isinstance(params, Mapping) else params
     return [(k, v) for k, v in items if v is not None]
 
 
 def _body(json: Any, data: Any, files: Any) -> tuple[bytes, str | None]:
-    if json is not None and data is None and files is None:
-        return orjson.dumps(json, option=orjson.OPT_SERIALIZE_NUMPY), JSON_TYPE
-    if data is None and files is None:
-        return b"", None
-    if json is not None and data is not None:
-        json = None  # requests sends data= when both are given
-    return encode_body(json=json, data=data, files=files)
+    # requests sends data=/files= when json= is given beside them.
+    return encode_body(json=None if data is not None or files else json, data=data, files=files)
 
 
 def _basic_auth(auth: Any) -> str:
