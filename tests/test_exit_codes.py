@@ -63,4 +63,8 @@ def test_thresholds_decide_when_given_even_with_failures(
     assert loadforge.run(path, thresholds=["fail_ratio < 50%"], **kwargs).exit_code == 0
     strict = loadforge.run(path, thresholds=["fail_ratio < 1%"], **kwargs)
     assert strict.exit_code == 1 and "threshold" in strict.verdict
-    assert loadforge.run(path, **kwargs).exit_code == 1  # no thresholds: failures fail it
+    report = tmp_path / "report.html"
+    plain = loadforge.run(path, html_path=str(report), **kwargs)
+    assert plain.exit_code == 1  # no thresholds: failures fail it
+    # The report says why, in the same words as the console and the JSON.
+    assert f"{plain.verdict} (exit 1)" in report.read_text()

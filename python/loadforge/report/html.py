@@ -215,6 +215,11 @@ def render(summary: dict[str, Any], title: str = "loadforge report") -> str:
         if (broken)
         else ""
     )
+    # Which rule decided, in words ("no thresholds, and 58 request(s) failed").
+    verdict = summary.get("verdict", "")
+    verdict_html = (
+        f" · {html.escape(verdict)} (exit {summary.get('exit_code', '')})" if verdict else ""
+    )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -222,7 +227,8 @@ def render(summary: dict[str, Any], title: str = "loadforge report") -> str:
 <script>{_plotly_js()}</script></head>
 <body><header><h1>{html.escape(title)}{badge}</h1>
 <div class="sub">started {html.escape(_when(summary.get("started_at", "")))} ·
-{summary.get("model", "closed")} model · {len(summary.get("workers", []))} worker(s)</div></header>
+{summary.get("model", "closed")} model · {len(summary.get("workers", []))} worker(s)
+{verdict_html}</div></header>
 <main>{broken_html}<div class="cards">{card_html}</div>
 <section><h2>Thresholds</h2><table><tr><th>Scope</th><th>Expression</th><th>Observed</th>
 <th>Verdict</th></tr>{_threshold_rows(summary)}</table></section>
